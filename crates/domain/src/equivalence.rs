@@ -1,0 +1,723 @@
+//! Equivalence: from an applicant's certificate claims to a title level, with every condition
+//! that still applies and the remark sentence each one rests on.
+//!
+//! A claim resolves only on an explicit id or a sure search hit; anything looser asks HR to
+//! confirm. The verdict never grants more than the list does.
+
+use crate::catalog::{Catalog, Certificate};
+use crate::level::TitleLevel;
+use crate::rules::{DomesticQualification, Rule};
+use crate::search::{CertificateFilter, MatchKind, QueryText, SearchHit};
+use crate::text::normalize;
+
+/// Stable condition codes (part of the API contract).
+pub mod codes {
+    pub const BASIC_SERIES_REQUIREMENTS: &str = "BASIC_SERIES_REQUIREMENTS";
+    pub const WORK_FIELD: &str = "WORK_FIELD";
+    pub const DOMESTIC_ACCOUNTING_QUALIFICATION_FOR_HIGHER_TITLE: &str =
+        "DOMESTIC_ACCOUNTING_QUALIFICATION_FOR_HIGHER_TITLE";
+    pub const CICPA_FOR_BEIJING_PRACTICE: &str = "CICPA_FOR_BEIJING_PRACTICE";
+    pub const TARGET_LEVEL_EXCEEDS_CATALOG: &str = "TARGET_LEVEL_EXCEEDS_CATALOG";
+    pub const MUTUAL_RECOGNITION: &str = "MUTUAL_RECOGNITION";
+}
+
+/// Most claims one evaluation takes.
+pub const MAX_CLAIMS: usize = 50;
+/// Candidates offered for a claim that did not resolve.
+const MAX_CANDIDATES: usize = 5;
+/// Below this score a search hit is not worth offering as a candidate.
+const MIN_CANDIDATE_SCORE: f64 = 0.3;
+
+/// One certificate the applicant claims, as validated at the edge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    CertificateId(String),
+    Text(QueryText),
+}
+
+/// Whether HR has checked the series' education and years requirements.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum BasicConditions {
+    #[default]
+    Unknown,
+    Confirmed,
+    NotMet,
+}
+
+/// What HR knows about the applicant.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Applicant {
+    pub work_field: Option<String>,
+    pub target: Option<TitleLevel>,
+    pub basic_conditions: BasicConditions,
+    pub domestic_qualifications: Vec<DomesticQualification>,
+    pub intends_cpa_practice_in_beijing: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verdict {
+    NotRecognized,
+    NeedsConfirmation,
+    RecognizedWithConditions,
+    Recognized,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resolution {
+    Resolved,
+    Ambiguous,
+    Unresolved,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ConditionStatus {
+    NotSatisfied,
+    ToVerify,
+    Satisfied,
+}
+
+/// An entry offered for a claim that did not resolve.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    pub cert: usize,
+    pub score: f64,
+    pub kind: MatchKind,
+}
+
+/// The result for one claim.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClaimOutcome {
+    pub resolution: Resolution,
+    pub cert: Option<usize>,
+    pub kind: Option<MatchKind>,
+    pub score: f64,
+    pub candidates: Vec<Candidate>,
+    pub reason_zh: String,
+    pub reason_en: String,
+    /// Set when the claim names a certification that an entry is mutually recognised with.
+    pub mutually_recognised_with: Option<usize>,
+}
+
+/// A condition of a recognised certificate, with its citation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Condition {
+    pub code: &'static str,
+    pub description_zh: String,
+    pub description_en: String,
+    pub status: ConditionStatus,
+    pub cert: usize,
+    /// The remark sentence relied on, verbatim.
+    pub quote: String,
+    pub blocking: bool,
+}
+
+/// Information that changes no verdict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    pub code: String,
+    pub text_zh: String,
+    pub text_en: String,
+    pub cert: usize,
+    pub quote: String,
+}
+
+/// A decision.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evaluation {
+    pub verdict: Verdict,
+    pub highest_level: Option<TitleLevel>,
+    pub claims: Vec<ClaimOutcome>,
+    pub conditions: Vec<Condition>,
+    pub notes: Vec<Note>,
+    pub explanation_zh: String,
+    pub explanation_en: String,
+}
+
+impl Evaluation {
+    /// The catalog ids of the certificates that resolved, in claim order, without repeats.
+    pub fn resolved_ids<'c>(&self, catalog: &'c Catalog) -> Vec<&'c str> {
+        let mut ids: Vec<&str> = Vec::new();
+        for claim in &self.claims {
+            if let Some(i) = claim
+                .cert
+                .filter(|_| claim.resolution == Resolution::Resolved)
+            {
+                let id = catalog.certificates()[i].id.as_str();
+                if !ids.contains(&id) {
+                    ids.push(id);
+                }
+            }
+        }
+        ids
+    }
+}
+
+/// Why an evaluation could not be made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EvaluationError {
+    #[error("certificate {id:?} not found in catalog {catalog:?}")]
+    UnknownCertificate { id: String, catalog: String },
+}
+
+/// Evaluates the claims against the catalog.
+pub fn evaluate(
+    catalog: &Catalog,
+    claims: &[Claim],
+    applicant: &Applicant,
+) -> Result<Evaluation, EvaluationError> {
+    let certs = catalog.certificates();
+    let outcomes = claims
+        .iter()
+        .map(|claim| resolve(catalog, claim))
+        .collect::<Result<Vec<_>, _>>()?;
+
+    let mut resolved: Vec<usize> = Vec::new();
+    for outcome in &outcomes {
+        if let (Resolution::Resolved, Some(i)) = (outcome.resolution, outcome.cert) {
+            if !resolved.contains(&i) {
+                resolved.push(i);
+            }
+        }
+    }
+
+    let mut conditions = Vec::new();
+    let mut notes = Vec::new();
+    let mut standing: Vec<(usize, ConditionStatus)> = Vec::new();
+    for &i in &resolved {
+        let cert = &certs[i];
+        let own = certificate_conditions(catalog, i, cert, applicant);
+        standing.push((i, overall_status(&own)));
+        conditions.extend(own);
+        notes.extend(certificate_notes(i, cert));
+    }
+    for outcome in &outcomes {
+        if let Some(note) = mutual_recognition_note(catalog, outcome) {
+            if !notes.contains(&note) {
+                notes.push(note);
+            }
+        }
+    }
+
+    let best = standing
+        .iter()
+        .filter(|(_, status)| *status != ConditionStatus::NotSatisfied)
+        .max_by_key(|(i, status)| (certs[*i].title_level, *status, std::cmp::Reverse(*i)))
+        .copied();
+    let highest_level = best.map(|(i, _)| certs[i].title_level);
+    let best_pending = outcomes
+        .iter()
+        .filter(|o| o.resolution == Resolution::Ambiguous)
+        .flat_map(|o| o.candidates.iter().map(|c| certs[c.cert].title_level))
+        .max();
+
+    let mut verdict = match best {
+        None => Verdict::NotRecognized,
+        Some((_, ConditionStatus::Satisfied)) => Verdict::Recognized,
+        Some(_) => Verdict::RecognizedWithConditions,
+    };
+    if let (Some(target), Some((i, _))) = (applicant.target, best) {
+        if target > certs[i].title_level {
+            conditions.push(target_exceeds(i, &certs[i], target));
+            verdict = Verdict::NotRecognized;
+        }
+    }
+    // The best outcome depends on a claim HR must confirm when that claim could reach further.
+    let reachable = applicant.target.or(best_pending);
+    if let Some(pending) = best_pending {
+        let could_do_better = highest_level.is_none_or(|h| pending > h)
+            && reachable.is_some_and(|goal| pending >= goal);
+        if could_do_better || (best.is_none() && verdict == Verdict::NotRecognized) {
+            verdict = Verdict::NeedsConfirmation;
+        }
+    }
+
+    let mut evaluation = Evaluation {
+        verdict,
+        highest_level,
+        claims: outcomes,
+        conditions,
+        notes,
+        explanation_zh: String::new(),
+        explanation_en: String::new(),
+    };
+    let (zh, en) = explain(catalog, claims, applicant, &evaluation);
+    evaluation.explanation_zh = zh;
+    evaluation.explanation_en = en;
+    Ok(evaluation)
+}
+
+fn resolve(catalog: &Catalog, claim: &Claim) -> Result<ClaimOutcome, EvaluationError> {
+    let certs = catalog.certificates();
+    let text = match claim {
+        Claim::CertificateId(id) => {
+            let Some(cert) = catalog.certificate(id) else {
+                return Err(EvaluationError::UnknownCertificate {
+                    id: id.clone(),
+                    catalog: catalog.id().to_owned(),
+                });
+            };
+            let i = catalog.position(&cert.id).unwrap_or_default();
+            return Ok(ClaimOutcome {
+                mutually_recognised_with: None,
+                resolution: Resolution::Resolved,
+                cert: Some(i),
+                kind: Some(MatchKind::Exact),
+                score: 1.0,
+                candidates: vec![],
+                reason_zh: format!("按证书编号“{id}”指定。"),
+                reason_en: format!("Named by certificate id {id:?}."),
+            });
+        }
+        Claim::Text(text) => text,
+    };
+
+    let outcome =
+        catalog
+            .index()
+            .search(certs, text, &CertificateFilter::default(), MAX_CANDIDATES);
+    if let Some(hit) = outcome.sure_hit() {
+        let cert = &certs[hit.cert];
+        return Ok(ClaimOutcome {
+            mutually_recognised_with: None,
+            resolution: Resolution::Resolved,
+            cert: Some(hit.cert),
+            kind: Some(hit.kind),
+            score: hit.score,
+            candidates: vec![],
+            reason_zh: format!(
+                "与清单第{}部分第{}项“{}”唯一对应。",
+                cert.section, cert.item, cert.name_zh
+            ),
+            reason_en: format!(
+                "Names exactly one entry: section {} item {}, {}.",
+                cert.section, cert.item, cert.name_en
+            ),
+        });
+    }
+    if let Some((i, names)) = catalog.index().mutual_recognition_match(text) {
+        let cert = &certs[i];
+        return Ok(ClaimOutcome {
+            mutually_recognised_with: Some(i),
+            resolution: Resolution::Ambiguous,
+            cert: None,
+            kind: None,
+            score: 0.0,
+            candidates: vec![Candidate {
+                cert: i,
+                score: 0.0,
+                kind: MatchKind::Partial,
+            }],
+            reason_zh: format!(
+                "{names}本身不在清单中，但与清单中的“{}”互认，需人工确认。",
+                cert.name_zh
+            ),
+            reason_en: format!(
+                "{names} is not on the list itself but is mutually recognised with {}; HR must confirm.",
+                cert.name_en
+            ),
+        });
+    }
+    if let Some(entry) = catalog
+        .index()
+        .not_listed_match(text)
+        .and_then(|i| catalog.not_listed().get(i))
+    {
+        return Ok(ClaimOutcome {
+            mutually_recognised_with: None,
+            resolution: Resolution::Unresolved,
+            cert: None,
+            kind: None,
+            score: 0.0,
+            candidates: vec![],
+            reason_zh: format!("该证书不在本清单中。{}", entry.note_zh),
+            reason_en: format!("This certificate is not on the list. {}", entry.note_en),
+        });
+    }
+    let candidates: Vec<Candidate> = outcome
+        .hits
+        .iter()
+        .filter(|hit| hit.score >= MIN_CANDIDATE_SCORE)
+        .map(|hit: &SearchHit| Candidate {
+            cert: hit.cert,
+            score: hit.score,
+            kind: hit.kind,
+        })
+        .collect();
+    if candidates.is_empty() {
+        return Ok(ClaimOutcome {
+            mutually_recognised_with: None,
+            resolution: Resolution::Unresolved,
+            cert: None,
+            kind: None,
+            score: 0.0,
+            candidates,
+            reason_zh: "未在清单中找到对应证书。".into(),
+            reason_en: "No entry of the list matches this certificate.".into(),
+        });
+    }
+    Ok(ClaimOutcome {
+        mutually_recognised_with: None,
+        resolution: Resolution::Ambiguous,
+        cert: None,
+        kind: None,
+        score: 0.0,
+        reason_zh: format!(
+            "无法唯一确定对应的清单证书（{}个可能），需人工确认。",
+            candidates.len()
+        ),
+        reason_en: format!(
+            "Does not name one entry for sure ({} possible); HR must confirm which is meant.",
+            candidates.len()
+        ),
+        candidates,
+    })
+}
+
+/// The entry whose mutual-recognition rule names what the claim says, with the names matched.
+fn mutual_recognition_note(catalog: &Catalog, outcome: &ClaimOutcome) -> Option<Note> {
+    let i = outcome.mutually_recognised_with?;
+    let cert = &catalog.certificates()[i];
+    cert.rules.iter().find_map(|rule| match rule {
+        Rule::MutualRecognition { quote, note_en, .. } => Some(Note {
+            code: codes::MUTUAL_RECOGNITION.into(),
+            text_zh: quote.clone(),
+            text_en: note_en.clone(),
+            cert: i,
+            quote: quote.clone(),
+        }),
+        _ => None,
+    })
+}
+
+fn certificate_conditions(
+    catalog: &Catalog,
+    i: usize,
+    cert: &Certificate,
+    applicant: &Applicant,
+) -> Vec<Condition> {
+    let level = cert.title_level;
+    let mut out = vec![Condition {
+        code: codes::BASIC_SERIES_REQUIREMENTS,
+        description_zh: format!(
+            "需符合相应职称系列（专业）{}级别的学历、年限等基本标准条件。",
+            level.label_zh()
+        ),
+        description_en: format!(
+            "Must meet the education and years-of-experience requirements of the corresponding title series at the {} level.",
+            level.label_en()
+        ),
+        status: match applicant.basic_conditions {
+            BasicConditions::Confirmed => ConditionStatus::Satisfied,
+            BasicConditions::NotMet => ConditionStatus::NotSatisfied,
+            BasicConditions::Unknown => ConditionStatus::ToVerify,
+        },
+        cert: i,
+        quote: clause_containing(&cert.remark, "基本标准条件").to_owned(),
+        blocking: true,
+    }];
+    out.push(Condition {
+        code: codes::WORK_FIELD,
+        description_zh: format!("需从事该证书对应的工作：{}", cert.work_scope),
+        description_en: format!(
+            "Must work in the certificate's scope (fields: {}).",
+            cert.fields.join("、")
+        ),
+        status: work_field_status(catalog, cert, applicant.work_field.as_deref()),
+        cert: i,
+        quote: cert.work_scope.clone(),
+        blocking: true,
+    });
+    for rule in &cert.rules {
+        match rule {
+            Rule::DomesticAccountingForHigherTitle { requires, quote } => {
+                let Some(target) = applicant.target.filter(|t| *t > level) else {
+                    continue;
+                };
+                let held = requires
+                    .iter()
+                    .all(|q| applicant.domestic_qualifications.contains(q));
+                out.push(Condition {
+                    code: codes::DOMESTIC_ACCOUNTING_QUALIFICATION_FOR_HIGHER_TITLE,
+                    description_zh: format!(
+                        "申报高一级职称（{}）需取得{}。",
+                        target.label_zh(),
+                        labels_zh(requires)
+                    ),
+                    description_en: format!(
+                        "Applying for a higher title ({}) requires {}.",
+                        target.label_en(),
+                        labels_en(requires)
+                    ),
+                    status: status_of(held),
+                    cert: i,
+                    quote: quote.clone(),
+                    blocking: true,
+                });
+            }
+            Rule::CicpaForBeijingPractice { quote } => {
+                if !applicant.intends_cpa_practice_in_beijing {
+                    continue;
+                }
+                let needed = [
+                    DomesticQualification::CicpaExam,
+                    DomesticQualification::BicpaRegistration,
+                ];
+                let held = needed
+                    .iter()
+                    .all(|q| applicant.domestic_qualifications.contains(q));
+                out.push(Condition {
+                    code: codes::CICPA_FOR_BEIJING_PRACTICE,
+                    description_zh: "在京从事注册会计师业务，须通过中国注册会计师考试及在北京注册会计师协会注册后执业。".into(),
+                    description_en: "Practising as a CPA in Beijing requires passing the Chinese CPA examination and registering with the Beijing Institute of Certified Public Accountants.".into(),
+                    status: status_of(held),
+                    cert: i,
+                    quote: quote.clone(),
+                    // Concerns the right to practise, not the title equivalence itself.
+                    blocking: false,
+                });
+            }
+            Rule::MutualRecognition { .. } | Rule::Note { .. } => {}
+        }
+    }
+    out
+}
+
+fn certificate_notes(i: usize, cert: &Certificate) -> Vec<Note> {
+    cert.rules
+        .iter()
+        .filter_map(|rule| match rule {
+            Rule::Note {
+                code,
+                quote,
+                note_en,
+            } => Some(Note {
+                code: code.clone(),
+                text_zh: quote.clone(),
+                text_en: note_en.clone(),
+                cert: i,
+                quote: quote.clone(),
+            }),
+            Rule::MutualRecognition { quote, note_en, .. } => Some(Note {
+                code: codes::MUTUAL_RECOGNITION.into(),
+                text_zh: quote.clone(),
+                text_en: note_en.clone(),
+                cert: i,
+                quote: quote.clone(),
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
+fn target_exceeds(i: usize, cert: &Certificate, target: TitleLevel) -> Condition {
+    Condition {
+        code: codes::TARGET_LEVEL_EXCEEDS_CATALOG,
+        description_zh: format!(
+            "申报的{}职称高于清单对应的最高级别（{}）；本清单不对应更高级别的职称。",
+            target.label_zh(),
+            cert.title_level.label_zh()
+        ),
+        description_en: format!(
+            "The target level ({}) is above the highest level the list supports ({}); the list grants no more than it states.",
+            target.label_en(),
+            cert.title_level.label_en()
+        ),
+        status: ConditionStatus::NotSatisfied,
+        cert: i,
+        quote: clause_containing(&cert.remark, "职称").to_owned(),
+        blocking: true,
+    }
+}
+
+/// WORK_FIELD is conservative: NOT_SATISFIED only when the applicant's field is one of the
+/// catalog's own field terms and has nothing to do with this certificate.
+fn work_field_status(
+    catalog: &Catalog,
+    cert: &Certificate,
+    work_field: Option<&str>,
+) -> ConditionStatus {
+    let Some(work_field) = work_field.map(str::trim).filter(|w| !w.is_empty()) else {
+        return ConditionStatus::ToVerify;
+    };
+    let wanted = normalize(work_field);
+    let scope = normalize(&cert.work_scope);
+    let related = cert.fields.iter().any(|f| {
+        let f = normalize(f);
+        !f.is_empty() && (wanted.contains(&f) || f.contains(&wanted))
+    }) || (wanted.chars().count() >= 2 && scope.contains(&wanted));
+    if related {
+        return ConditionStatus::Satisfied;
+    }
+    let known_term = catalog
+        .certificates()
+        .iter()
+        .flat_map(|c| c.fields.iter())
+        .any(|f| normalize(f) == wanted);
+    if known_term {
+        ConditionStatus::NotSatisfied
+    } else {
+        ConditionStatus::ToVerify
+    }
+}
+
+fn overall_status(conditions: &[Condition]) -> ConditionStatus {
+    if conditions
+        .iter()
+        .any(|c| c.blocking && c.status == ConditionStatus::NotSatisfied)
+    {
+        ConditionStatus::NotSatisfied
+    } else if conditions
+        .iter()
+        .all(|c| c.status == ConditionStatus::Satisfied)
+    {
+        ConditionStatus::Satisfied
+    } else {
+        ConditionStatus::ToVerify
+    }
+}
+
+fn status_of(held: bool) -> ConditionStatus {
+    if held {
+        ConditionStatus::Satisfied
+    } else {
+        ConditionStatus::NotSatisfied
+    }
+}
+
+fn labels_zh(quals: &[DomesticQualification]) -> String {
+    quals
+        .iter()
+        .map(|q| q.label_zh())
+        .collect::<Vec<_>>()
+        .join("、")
+}
+
+fn labels_en(quals: &[DomesticQualification]) -> String {
+    quals
+        .iter()
+        .map(|q| q.label_en())
+        .collect::<Vec<_>>()
+        .join(" and ")
+}
+
+/// The clause (between "。" or "，") of `text` that contains `needle`, or the whole text.
+fn clause_containing<'t>(text: &'t str, needle: &str) -> &'t str {
+    text.split_inclusive(['。', '，'])
+        .find(|clause| clause.contains(needle))
+        .map(|clause| clause.trim_end_matches(['，']))
+        .unwrap_or(text)
+}
+
+fn status_zh(status: ConditionStatus) -> &'static str {
+    match status {
+        ConditionStatus::Satisfied => "已满足",
+        ConditionStatus::NotSatisfied => "不满足",
+        ConditionStatus::ToVerify => "待核实",
+    }
+}
+
+fn status_en(status: ConditionStatus) -> &'static str {
+    match status {
+        ConditionStatus::Satisfied => "satisfied",
+        ConditionStatus::NotSatisfied => "not satisfied",
+        ConditionStatus::ToVerify => "to be verified",
+    }
+}
+
+fn short_name(cert: &Certificate) -> &str {
+    cert.abbreviations.first().map_or(&cert.name_en, |a| a)
+}
+
+fn explain(
+    catalog: &Catalog,
+    claims: &[Claim],
+    applicant: &Applicant,
+    evaluation: &Evaluation,
+) -> (String, String) {
+    let certs = catalog.certificates();
+    let mut zh = String::new();
+    let mut en = String::new();
+    for (claim, outcome) in claims.iter().zip(&evaluation.claims) {
+        let typed = match claim {
+            Claim::CertificateId(id) => id.as_str(),
+            Claim::Text(text) => text.as_str(),
+        };
+        match (outcome.resolution, outcome.cert) {
+            (Resolution::Resolved, Some(i)) => {
+                let cert = &certs[i];
+                zh.push_str(&format!(
+                    "持有{}（{}），依据{}第{}部分第{}项，可对应{}职称",
+                    cert.name_zh,
+                    short_name(cert),
+                    catalog.meta().source,
+                    cert.section,
+                    cert.item,
+                    cert.title_level.label_zh()
+                ));
+                en.push_str(&format!(
+                    "{} ({}) corresponds to the {} title level under {} section {} item {}",
+                    cert.name_en,
+                    short_name(cert),
+                    cert.title_level.label_en(),
+                    catalog.meta().source,
+                    cert.section,
+                    cert.item
+                ));
+                let own: Vec<&Condition> = evaluation
+                    .conditions
+                    .iter()
+                    .filter(|c| c.cert == i)
+                    .collect();
+                for condition in own {
+                    zh.push_str(&format!(
+                        "；{}（{}）",
+                        condition.description_zh.trim_end_matches('。'),
+                        status_zh(condition.status)
+                    ));
+                    en.push_str(&format!(
+                        "; {} ({})",
+                        condition.description_en.trim_end_matches('.'),
+                        status_en(condition.status)
+                    ));
+                }
+                zh.push('。');
+                en.push_str(". ");
+            }
+            _ => {
+                zh.push_str(&format!("“{typed}”：{}", outcome.reason_zh));
+                en.push_str(&format!("{typed:?}: {} ", outcome.reason_en));
+            }
+        }
+    }
+    let verdict_zh = match evaluation.verdict {
+        Verdict::Recognized => "结论：予以对应。",
+        Verdict::RecognizedWithConditions => "结论：在核实上述条件后予以对应。",
+        Verdict::NeedsConfirmation => "结论：需人工确认证书后再作判断。",
+        Verdict::NotRecognized => "结论：不予对应。",
+    };
+    let verdict_en = match evaluation.verdict {
+        Verdict::Recognized => "Verdict: recognized.",
+        Verdict::RecognizedWithConditions => {
+            "Verdict: recognized once the conditions above are verified."
+        }
+        Verdict::NeedsConfirmation => "Verdict: HR must confirm the certificate before deciding.",
+        Verdict::NotRecognized => "Verdict: not recognized.",
+    };
+    if let (Some(level), Some(target)) = (evaluation.highest_level, applicant.target) {
+        if target > level {
+            zh.push_str(&format!(
+                "申报{}职称超出清单对应的{}级别。",
+                target.label_zh(),
+                level.label_zh()
+            ));
+            en.push_str(&format!(
+                "The {} target is above the {} level the list supports. ",
+                target.label_en(),
+                level.label_en()
+            ));
+        }
+    }
+    zh.push_str(verdict_zh);
+    en.push_str(verdict_en);
+    (zh, en)
+}

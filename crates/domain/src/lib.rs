@@ -1,0 +1,50 @@
+//! Pure domain logic of certequiv: the catalog model, text normalization and search, and the
+//! equivalence rules. No I/O and no gRPC here, so every rule is testable as a plain function.
+#![forbid(unsafe_code)]
+
+pub mod catalog;
+pub mod equivalence;
+pub mod level;
+pub mod rules;
+pub mod search;
+pub mod text;
+
+pub use catalog::{
+    Catalog, CatalogMeta, CatalogParts, Certificate, Issuer, NotListed, Section, Violation,
+};
+pub use level::TitleLevel;
+pub use search::{CertificateFilter, MatchKind, MatchedField, QueryText, SearchOutcome};
+
+impl Catalog {
+    /// Searches this catalog; see [`search`] for the ranking.
+    pub fn search(
+        &self,
+        query: &QueryText,
+        filter: &CertificateFilter,
+        limit: usize,
+    ) -> SearchOutcome {
+        self.index()
+            .search(self.certificates(), query, filter, limit)
+    }
+
+    /// Certificates matching `filter` from position `start` on, at most `limit`, and the
+    /// position to continue from when more remain.
+    pub fn list(
+        &self,
+        filter: &CertificateFilter,
+        start: usize,
+        limit: usize,
+    ) -> (Vec<&Certificate>, Option<usize>) {
+        let mut page = Vec::with_capacity(limit.min(self.certificates().len()));
+        for (i, cert) in self.certificates().iter().enumerate().skip(start) {
+            if !filter.matches(cert) {
+                continue;
+            }
+            if page.len() == limit {
+                return (page, Some(i));
+            }
+            page.push(cert);
+        }
+        (page, None)
+    }
+}

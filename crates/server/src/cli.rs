@@ -1,0 +1,333 @@
+//! Command line: `serve`, `validate` and `export`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use certequiv_storage::{DEFAULT_JURISDICTION, LoadedCatalog, Source, Store, load_files};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::telemetry::{self, LogFormat};
+use crate::{ServeConfig, convert, run, shutdown};
+
+/// Maps international professional certificates to Chinese professional title levels.
+#[derive(Debug, Parser)]
+#[command(name = "certequiv", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the gRPC API.
+    Serve(ServeArgs),
+    /// Validate catalog files; exits non-zero on any error (for operators' CI).
+    Validate(ValidateArgs),
+    /// Write one catalog as JSON or CSV to stdout, for spreadsheets and review.
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address of the gRPC API.
+    #[arg(long, env = "CERTEQUIV_LISTEN", default_value = "0.0.0.0:50051")]
+    pub listen: SocketAddr,
+    /// Directory of catalog files (*.toml), watched and hot-reloaded. Default: the embedded
+    /// catalog.
+    #[arg(long, env = "CERTEQUIV_CATALOG_DIR")]
+    pub catalog_dir: Option<PathBuf>,
+    /// Jurisdiction whose catalog in force is used when a request names none.
+    #[arg(long, env = "CERTEQUIV_DEFAULT_JURISDICTION", default_value = DEFAULT_JURISDICTION)]
+    pub default_jurisdiction: String,
+    /// After SIGTERM/SIGINT: how long in-flight calls may finish before exit.
+    #[arg(long, env = "CERTEQUIV_SHUTDOWN_GRACE", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub shutdown_grace: Duration,
+    /// How often the catalog directory is polled besides file events.
+    #[arg(long, env = "CERTEQUIV_RELOAD_INTERVAL", default_value = "2s", value_parser = humantime::parse_duration)]
+    pub reload_interval: Duration,
+    /// Serve gRPC server reflection (v1 and v1alpha).
+    #[arg(long, env = "CERTEQUIV_REFLECTION", default_value_t = true, action = clap::ArgAction::Set)]
+    pub reflection: bool,
+    #[command(flatten)]
+    pub log: LogArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    /// Log filter in RUST_LOG syntax, e.g. `info` or `info,certequiv_storage=debug`.
+    #[arg(long, env = "CERTEQUIV_LOG", default_value = "info")]
+    pub log_level: String,
+    #[arg(long, env = "CERTEQUIV_LOG_FORMAT", value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Catalog files, or directories of them.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Catalog id; default: the catalog in force today.
+    #[arg(long)]
+    pub catalog: Option<String>,
+    /// Read catalogs from this directory instead of the embedded one.
+    #[arg(long, env = "CERTEQUIV_CATALOG_DIR")]
+    pub catalog_dir: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "json")]
+    pub format: ExportFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    Json,
+    Csv,
+}
+
+/// Runs a parsed command line.
+pub fn main(cli: Cli) -> ExitCode {
+    match cli.command {
+        Command::Serve(args) => serve(args),
+        Command::Validate(args) => validate(&args),
+        Command::Export(args) => export(&args),
+    }
+}
+
+fn serve(args: ServeArgs) -> ExitCode {
+    if let Err(error) = telemetry::init(args.log.log_format, &args.log.log_level) {
+        eprintln!("certequiv: {error}");
+        return ExitCode::from(2);
+    }
+    let source = args
+        .catalog_dir
+        .clone()
+        .map_or(Source::Embedded, Source::Dir);
+    let store = match Store::open(source, &args.default_jurisdiction) {
+        Ok(store) => Arc::new(store),
+        Err(error) => {
+            for problem in &error.0 {
+                tracing::error!(file = %problem.origin, line = ?problem.line, field = %problem.field, message = %problem.message, "invalid catalog");
+            }
+            tracing::error!("refusing to start without a valid catalog");
+            return ExitCode::FAILURE;
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            tracing::error!(%error, "cannot start the async runtime");
+            return ExitCode::FAILURE;
+        }
+    };
+    let config = ServeConfig {
+        shutdown_grace: args.shutdown_grace,
+        reload_interval: args.reload_interval,
+        reflection: args.reflection,
+    };
+    let result = runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .map_err(|e| e.to_string())?;
+        run(listener, store, config, shutdown::signal())
+            .await
+            .map_err(|e| e.to_string())
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!(%error, listen = %args.listen, "server failed");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let found = certequiv_storage::catalog_files(path)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            if found.is_empty() {
+                return Err(format!("{}: no *.toml catalog files", path.display()));
+            }
+            files.extend(found);
+        } else {
+            files.push(path.clone());
+        }
+    }
+    Ok(files)
+}
+
+fn validate(args: &ValidateArgs) -> ExitCode {
+    let files = match expand(&args.paths) {
+        Ok(files) => files,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match load_files(&files) {
+        Ok(loaded) => {
+            for catalog in &loaded {
+                println!(
+                    "ok: {}: catalog {} ({} certificates, etag {})",
+                    catalog.origin,
+                    catalog.catalog.id(),
+                    catalog.catalog.certificates().len(),
+                    catalog.catalog.etag()
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(errors) => {
+            for error in &errors {
+                eprintln!("error: {error}");
+            }
+            eprintln!("{} error(s)", errors.len());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn export(args: &ExportArgs) -> ExitCode {
+    let source = args
+        .catalog_dir
+        .clone()
+        .map_or(Source::Embedded, Source::Dir);
+    let store = match Store::open(source, DEFAULT_JURISDICTION) {
+        Ok(store) => store,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let set = store.snapshot();
+    let chosen = match &args.catalog {
+        Some(id) => set.get(id),
+        None => set.catalogs().first(),
+    };
+    let Some(loaded) = chosen else {
+        eprintln!(
+            "error: catalog {:?} not found",
+            args.catalog.as_deref().unwrap_or("")
+        );
+        return ExitCode::FAILURE;
+    };
+    let output = match args.format {
+        ExportFormat::Json => export_json(loaded),
+        ExportFormat::Csv => export_csv(loaded),
+    };
+    print!("{output}");
+    ExitCode::SUCCESS
+}
+
+fn export_json(loaded: &LoadedCatalog) -> String {
+    let catalog = &loaded.catalog;
+    let certificates: Vec<serde_json::Value> = catalog
+        .certificates()
+        .iter()
+        .map(|c| {
+            serde_json::json!({
+                "id": c.id,
+                "section": c.section,
+                "item": c.item,
+                "name_zh": c.name_zh,
+                "name_en": c.name_en,
+                "abbreviations": c.abbreviations,
+                "aliases": c.aliases,
+                "issuers": c.issuers.iter().map(|i| serde_json::json!({"name_zh": i.name_zh, "name_en": i.name_en})).collect::<Vec<_>>(),
+                "country_or_region": c.country_or_region,
+                "fields": c.fields,
+                "work_scope": c.work_scope,
+                "title_level": c.title_level.label_zh(),
+                "remark": c.remark,
+            })
+        })
+        .collect();
+    let meta = convert::catalog(loaded);
+    let value = serde_json::json!({
+        "id": meta.id,
+        "title": meta.title,
+        "jurisdiction": meta.jurisdiction,
+        "source": meta.source,
+        "etag": meta.etag,
+        "effective_from": meta.effective_from,
+        "effective_until": meta.effective_until,
+        "certificates": certificates,
+    });
+    format!(
+        "{}\n",
+        serde_json::to_string_pretty(&value).unwrap_or_default()
+    )
+}
+
+fn export_csv(loaded: &LoadedCatalog) -> String {
+    let mut out = String::from(
+        "id,section,item,name_zh,name_en,abbreviations,aliases,issuers_zh,issuers_en,country_or_region,fields,title_level,work_scope,remark\n",
+    );
+    for c in loaded.catalog.certificates() {
+        let cells = [
+            c.id.clone(),
+            c.section.to_string(),
+            c.item.to_string(),
+            c.name_zh.clone(),
+            c.name_en.clone(),
+            c.abbreviations.join("; "),
+            c.aliases.join("; "),
+            c.issuers
+                .iter()
+                .map(|i| i.name_zh.as_str())
+                .collect::<Vec<_>>()
+                .join("; "),
+            c.issuers
+                .iter()
+                .map(|i| i.name_en.as_str())
+                .collect::<Vec<_>>()
+                .join("; "),
+            c.country_or_region.clone(),
+            c.fields.join("、"),
+            c.title_level.label_zh().to_owned(),
+            c.work_scope.clone(),
+            c.remark.clone(),
+        ];
+        let row: Vec<String> = cells.iter().map(|cell| csv_cell(cell)).collect();
+        out.push_str(&row.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+/// RFC 4180 quoting; a leading formula character is neutralised so spreadsheets show text.
+fn csv_cell(cell: &str) -> String {
+    let cell = if cell.starts_with(['=', '+', '-', '@']) {
+        format!("'{cell}")
+    } else {
+        cell.to_owned()
+    };
+    if cell.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", cell.replace('"', "\"\""))
+    } else {
+        cell
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_cells_are_quoted_and_defused() {
+        assert_eq!(csv_cell("a,b"), "\"a,b\"");
+        assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_cell("=1+1"), "'=1+1");
+        assert_eq!(csv_cell("plain"), "plain");
+    }
+}

@@ -1,0 +1,165 @@
+//! The certequiv gRPC server: wiring of services, health, reflection, logging and shutdown.
+//!
+//! [`run`] takes a bound listener and a loaded store, so tests can bind port 0 and pass it in;
+//! `main` only parses flags and calls into [`cli`].
+#![forbid(unsafe_code)]
+
+pub mod cli;
+pub mod convert;
+pub mod error;
+pub mod services;
+pub mod shutdown;
+pub mod telemetry;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use certequiv_api::v1::certificate_service_server::CertificateServiceServer;
+use certequiv_api::v1::equivalence_service_server::EquivalenceServiceServer;
+use certequiv_storage::Store;
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::Server;
+use tonic_health::ServingStatus;
+use tonic_health::server::HealthReporter;
+
+use crate::services::{Certificates, Equivalence, State};
+
+/// Health service names a probe may ask for, besides the overall "".
+pub const HEALTH_SERVICES: [&str; 2] = [
+    "certequiv.v1.CertificateService",
+    "certequiv.v1.EquivalenceService",
+];
+
+/// How the server behaves, from flags.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    /// After a shutdown signal, how long in-flight calls may take before connections close.
+    pub shutdown_grace: Duration,
+    /// How often a catalog directory is checked for changes besides file events.
+    pub reload_interval: Duration,
+    /// Serve gRPC reflection (v1 and v1alpha).
+    pub reflection: bool,
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        ServeConfig {
+            shutdown_grace: Duration::from_secs(10),
+            reload_interval: Duration::from_secs(2),
+            reflection: true,
+        }
+    }
+}
+
+/// Why serving stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("transport: {0}")]
+    Transport(#[from] tonic::transport::Error),
+    #[error("reflection: {0}")]
+    Reflection(#[from] tonic_reflection::server::Error),
+}
+
+async fn set_all(reporter: &HealthReporter, status: ServingStatus) {
+    reporter.set_service_status("", status).await;
+    for service in HEALTH_SERVICES {
+        reporter.set_service_status(service, status).await;
+    }
+}
+
+/// Serves on `listener` until `shutdown` resolves, then drains for at most the grace period.
+pub async fn run(
+    listener: TcpListener,
+    store: Arc<Store>,
+    config: ServeConfig,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), ServeError> {
+    let (reporter, health) = tonic_health::server::health_reporter();
+    // tonic-health reports "" as SERVING from creation; nothing is ready until wired up.
+    set_all(&reporter, ServingStatus::NotServing).await;
+
+    let state = State {
+        store: Arc::clone(&store),
+    };
+    let (reflection_v1, reflection_v1alpha) = if config.reflection {
+        let v1 = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(certequiv_api::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
+            .build_v1()?;
+        let v1alpha = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(certequiv_api::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
+            .build_v1alpha()?;
+        (Some(v1), Some(v1alpha))
+    } else {
+        (None, None)
+    };
+
+    let (set_request_id, propagate_request_id) = telemetry::request_id_layers();
+    let layers = tower::ServiceBuilder::new()
+        .layer(set_request_id)
+        .layer(telemetry::trace_layer())
+        .layer(propagate_request_id)
+        .into_inner();
+    let router = Server::builder()
+        .layer(layers)
+        .add_service(health)
+        .add_optional_service(reflection_v1)
+        .add_optional_service(reflection_v1alpha)
+        .add_service(CertificateServiceServer::new(Certificates(state.clone())))
+        .add_service(EquivalenceServiceServer::new(Equivalence(state)));
+
+    let stop_watching = Arc::new(AtomicBool::new(false));
+    let watcher = {
+        let store = Arc::clone(&store);
+        let stop = Arc::clone(&stop_watching);
+        let interval = config.reload_interval;
+        std::thread::Builder::new()
+            .name("catalog-watch".into())
+            .spawn(move || store.watch(interval, || stop.load(Ordering::Relaxed)))
+            .ok()
+    };
+
+    let address = listener.local_addr().ok();
+    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+    let serve = router.serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
+        let _ = stop_rx.wait_for(|stop| *stop).await;
+    });
+    tokio::pin!(serve);
+
+    // The store was loaded before `run` was called: the catalog is ready.
+    set_all(&reporter, ServingStatus::Serving).await;
+    let set = store.snapshot();
+    tracing::info!(
+        addr = ?address,
+        catalogs = set.catalogs().len(),
+        "serving"
+    );
+
+    let result = tokio::select! {
+        result = &mut serve => result.map_err(ServeError::from),
+        () = shutdown => {
+            set_all(&reporter, ServingStatus::NotServing).await;
+            let _ = stop_tx.send(true);
+            tracing::info!(grace_ms = config.shutdown_grace.as_millis() as u64, "draining");
+            // Long-lived streams (Health/Watch) or idle connections would keep tonic waiting
+            // forever: the grace period bounds the drain.
+            match tokio::time::timeout(config.shutdown_grace, &mut serve).await {
+                Ok(result) => result.map_err(ServeError::from),
+                Err(_) => {
+                    tracing::warn!("grace period over, closing remaining connections");
+                    Ok(())
+                }
+            }
+        }
+    };
+    stop_watching.store(true, Ordering::Relaxed);
+    drop(watcher);
+    tracing::info!("stopped");
+    result
+}

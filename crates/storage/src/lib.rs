@@ -1,0 +1,80 @@
+//! Catalog sources for certequiv: the embedded default catalog and catalog files, their
+//! validation, versions with validity ranges, and hot reload that never loses the good set.
+#![forbid(unsafe_code)]
+
+pub mod file;
+pub mod set;
+pub mod store;
+
+use std::fmt;
+
+pub use set::{CatalogSet, LoadedCatalog, SelectError, Selector};
+pub use store::{ReloadStatus, Source, Store, catalog_files, load_files, load_text};
+
+/// The default catalog, compiled in so the binary serves without any file.
+pub const EMBEDDED_CATALOG: &str = include_str!("../catalogs/beijing-attachment-5.toml");
+/// The origin the embedded catalog reports.
+pub const EMBEDDED_ORIGIN: &str = "embedded";
+/// The jurisdiction whose catalog in force is the default.
+pub const DEFAULT_JURISDICTION: &str = "北京市";
+
+/// One problem in one catalog file: where (file, line, field) and what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileError {
+    pub origin: String,
+    pub line: Option<usize>,
+    /// Path of the field, e.g. `certificates[3].aliases`; empty for syntax errors.
+    pub field: String,
+    pub message: String,
+}
+
+impl FileError {
+    pub(crate) fn whole(origin: &str, message: impl Into<String>) -> FileError {
+        FileError {
+            origin: origin.to_owned(),
+            line: None,
+            field: String::new(),
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn field(origin: &str, field: &str, message: impl Into<String>) -> FileError {
+        FileError {
+            origin: origin.to_owned(),
+            line: None,
+            field: field.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for FileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.origin)?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+        }
+        if !self.field.is_empty() {
+            write!(f, ": {}", self.field)?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// A load that was refused, with every problem found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadError(pub Vec<FileError>);
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, error) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{error}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for LoadError {}

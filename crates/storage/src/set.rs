@@ -1,0 +1,288 @@
+//! A consistent set of catalogs (jurisdictions and versions) and the choice of one per request.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use certequiv_domain::Catalog;
+use jiff::civil::Date;
+
+use crate::FileError;
+
+/// A catalog and where it was loaded from.
+#[derive(Debug)]
+pub struct LoadedCatalog {
+    pub catalog: Catalog,
+    /// "embedded" or the file name.
+    pub origin: String,
+}
+
+/// Which catalog a request wants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Selector {
+    /// The catalog in force today for the default jurisdiction.
+    Default,
+    Id(String),
+    /// The catalog in force on that day for the default jurisdiction.
+    AsOf(Date),
+}
+
+/// Why no catalog could be chosen.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SelectError {
+    #[error("catalog {0:?} not found")]
+    UnknownCatalog(String),
+    #[error("no catalog for {jurisdiction} is in force on {day}")]
+    NoneInForce { jurisdiction: String, day: Date },
+}
+
+/// Every catalog the server serves, validated together. Immutable; replaced whole on reload.
+#[derive(Debug)]
+pub struct CatalogSet {
+    /// Sorted by jurisdiction, then start of validity.
+    catalogs: Vec<Arc<LoadedCatalog>>,
+    default_jurisdiction: String,
+}
+
+impl CatalogSet {
+    /// Checks what only the whole set can show: unique catalog ids, no overlapping validity
+    /// ranges within a jurisdiction, and at least one catalog for the default jurisdiction.
+    pub fn new(
+        mut catalogs: Vec<LoadedCatalog>,
+        default_jurisdiction: &str,
+    ) -> Result<CatalogSet, Vec<FileError>> {
+        let mut errors = Vec::new();
+        if catalogs.is_empty() {
+            errors.push(FileError::whole("catalog set", "no catalogs to load"));
+            return Err(errors);
+        }
+        catalogs.sort_by(|a, b| {
+            let (ma, mb) = (a.catalog.meta(), b.catalog.meta());
+            (&ma.jurisdiction, ma.effective_from, &ma.id).cmp(&(
+                &mb.jurisdiction,
+                mb.effective_from,
+                &mb.id,
+            ))
+        });
+        let mut seen: HashMap<&str, &str> = HashMap::new();
+        for loaded in &catalogs {
+            if let Some(first) = seen.insert(loaded.catalog.id(), &loaded.origin) {
+                errors.push(FileError::field(
+                    &loaded.origin,
+                    "catalog.id",
+                    format!(
+                        "catalog id {:?} is also used by {first}",
+                        loaded.catalog.id()
+                    ),
+                ));
+            }
+        }
+        for pair in catalogs.windows(2) {
+            let (a, b) = (pair[0].catalog.meta(), pair[1].catalog.meta());
+            if a.jurisdiction != b.jurisdiction {
+                continue;
+            }
+            let a_ends_before_b = match (a.effective_until, b.effective_from) {
+                (Some(until), Some(from)) => until < from,
+                _ => false,
+            };
+            if !a_ends_before_b {
+                errors.push(FileError::field(
+                    &pair[1].origin,
+                    "catalog.effective_from",
+                    format!(
+                        "validity of {:?} overlaps {:?} ({}) for jurisdiction {}",
+                        b.id, a.id, pair[0].origin, b.jurisdiction
+                    ),
+                ));
+            }
+        }
+        if !catalogs
+            .iter()
+            .any(|c| c.catalog.meta().jurisdiction == default_jurisdiction)
+        {
+            errors.push(FileError::whole(
+                "catalog set",
+                format!("no catalog for the default jurisdiction {default_jurisdiction}"),
+            ));
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(CatalogSet {
+            catalogs: catalogs.into_iter().map(Arc::new).collect(),
+            default_jurisdiction: default_jurisdiction.to_owned(),
+        })
+    }
+
+    pub fn catalogs(&self) -> &[Arc<LoadedCatalog>] {
+        &self.catalogs
+    }
+
+    pub fn default_jurisdiction(&self) -> &str {
+        &self.default_jurisdiction
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Arc<LoadedCatalog>> {
+        self.catalogs.iter().find(|c| c.catalog.id() == id)
+    }
+
+    /// The catalog in force on `day` for the default jurisdiction.
+    pub fn in_force(&self, day: Date) -> Option<&Arc<LoadedCatalog>> {
+        self.catalogs.iter().find(|c| {
+            let meta = c.catalog.meta();
+            meta.jurisdiction == self.default_jurisdiction && meta.in_force_on(day)
+        })
+    }
+
+    /// Chooses the catalog for a request; `today` is the calendar day in the service's zone.
+    pub fn select(
+        &self,
+        selector: &Selector,
+        today: Date,
+    ) -> Result<&Arc<LoadedCatalog>, SelectError> {
+        let day = match selector {
+            Selector::Id(id) => {
+                return self
+                    .get(id)
+                    .ok_or_else(|| SelectError::UnknownCatalog(id.clone()));
+            }
+            Selector::Default => today,
+            Selector::AsOf(day) => *day,
+        };
+        self.in_force(day).ok_or_else(|| SelectError::NoneInForce {
+            jurisdiction: self.default_jurisdiction.clone(),
+            day,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use certequiv_domain::{CatalogMeta, CatalogParts, Certificate, Issuer, Section, TitleLevel};
+    use jiff::civil::date;
+
+    fn catalog(
+        id: &str,
+        jurisdiction: &str,
+        from: Option<Date>,
+        until: Option<Date>,
+    ) -> LoadedCatalog {
+        let cert = Certificate {
+            id: "a".into(),
+            section: 1,
+            item: 1,
+            name_zh: format!("{id}甲"),
+            name_en: String::new(),
+            abbreviations: vec![],
+            aliases: vec![],
+            issuers: vec![Issuer {
+                name_zh: "会".into(),
+                name_en: String::new(),
+            }],
+            country_or_region: String::new(),
+            fields: vec![],
+            work_scope: "从事甲。".into(),
+            title_level: TitleLevel::Intermediate,
+            remark: "从事甲。".into(),
+            rules: vec![],
+        };
+        let parts = CatalogParts {
+            meta: CatalogMeta {
+                id: id.into(),
+                title: "T".into(),
+                jurisdiction: jurisdiction.into(),
+                source: String::new(),
+                effective_from: from,
+                effective_until: until,
+            },
+            sections: vec![Section {
+                number: 1,
+                ordinal: String::new(),
+                title: "一".into(),
+            }],
+            certificates: vec![cert],
+            not_listed: vec![],
+            etag: id.into(),
+        };
+        LoadedCatalog {
+            catalog: Catalog::new(parts).unwrap(),
+            origin: format!("{id}.toml"),
+        }
+    }
+
+    fn versions() -> CatalogSet {
+        CatalogSet::new(
+            vec![
+                catalog(
+                    "bj-2025",
+                    "北京市",
+                    Some(date(2025, 1, 1)),
+                    Some(date(2025, 12, 31)),
+                ),
+                catalog("bj-2026", "北京市", Some(date(2026, 1, 1)), None),
+                catalog("sh-2025", "上海市", None, None),
+            ],
+            "北京市",
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn as_of_picks_the_version_in_force_on_range_boundaries() {
+        let set = versions();
+        let pick = |d| {
+            set.select(&Selector::AsOf(d), date(2030, 1, 1))
+                .map(|c| c.catalog.id().to_owned())
+        };
+        assert_eq!(pick(date(2025, 1, 1)), Ok("bj-2025".into()));
+        assert_eq!(pick(date(2025, 12, 31)), Ok("bj-2025".into()));
+        assert_eq!(pick(date(2026, 1, 1)), Ok("bj-2026".into()));
+        assert!(matches!(
+            pick(date(2024, 12, 31)),
+            Err(SelectError::NoneInForce { .. })
+        ));
+    }
+
+    #[test]
+    fn default_is_in_force_today_and_ids_select_any_jurisdiction() {
+        let set = versions();
+        let today = set.select(&Selector::Default, date(2026, 11, 26)).unwrap();
+        assert_eq!(today.catalog.id(), "bj-2026");
+        let sh = set
+            .select(&Selector::Id("sh-2025".into()), date(2026, 11, 26))
+            .unwrap();
+        assert_eq!(sh.catalog.id(), "sh-2025");
+        assert_eq!(
+            set.select(&Selector::Id("nope".into()), date(2026, 1, 1))
+                .unwrap_err(),
+            SelectError::UnknownCatalog("nope".into())
+        );
+    }
+
+    #[test]
+    fn overlapping_ranges_in_one_jurisdiction_are_refused() {
+        let errors = CatalogSet::new(
+            vec![
+                catalog("bj-a", "北京市", Some(date(2025, 1, 1)), None),
+                catalog("bj-b", "北京市", Some(date(2026, 1, 1)), None),
+            ],
+            "北京市",
+        )
+        .unwrap_err();
+        assert!(errors[0].message.contains("overlaps"), "{errors:?}");
+    }
+
+    #[test]
+    fn duplicate_ids_and_missing_default_jurisdiction_are_refused() {
+        let errors = CatalogSet::new(
+            vec![
+                catalog("x", "上海市", None, None),
+                catalog("x", "广州市", None, None),
+            ],
+            "北京市",
+        )
+        .unwrap_err();
+        assert_eq!(errors.len(), 2, "{errors:?}");
+    }
+}

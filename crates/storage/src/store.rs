@@ -1,0 +1,271 @@
+//! The live catalog set: loaded from its source, replaced atomically on reload, and never
+//! replaced by anything that fails validation.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{RecvTimeoutError, channel};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, SystemTime};
+
+use arc_swap::ArcSwap;
+use certequiv_domain::Catalog;
+use notify::{RecursiveMode, Watcher};
+
+use crate::file::{locate, parse};
+use crate::set::{CatalogSet, LoadedCatalog};
+use crate::{EMBEDDED_CATALOG, EMBEDDED_ORIGIN, FileError, LoadError};
+
+/// Where catalogs come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// The default catalog compiled into the binary.
+    Embedded,
+    /// Every `*.toml` file in a directory (a ConfigMap mount, typically).
+    Dir(PathBuf),
+}
+
+/// The outcome of the last load attempt, for `ListCatalogs` and metrics.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReloadStatus {
+    pub ok: bool,
+    pub attempted_at: Option<jiff::Timestamp>,
+    pub error: String,
+    pub failures_total: u64,
+    /// Successful loads since start, the first included.
+    pub generation: u64,
+}
+
+/// Holds the catalog set the server answers from.
+#[derive(Debug)]
+pub struct Store {
+    source: Source,
+    default_jurisdiction: String,
+    current: ArcSwap<CatalogSet>,
+    status: Mutex<ReloadStatus>,
+    fingerprint: Mutex<Vec<FileStamp>>,
+}
+
+impl Store {
+    /// Loads the source once; fails when it does not validate, so a bad start never serves.
+    pub fn open(source: Source, default_jurisdiction: &str) -> Result<Store, LoadError> {
+        let fingerprint = stamp(&source);
+        let set = load(&source, default_jurisdiction)?;
+        Ok(Store {
+            source,
+            default_jurisdiction: default_jurisdiction.to_owned(),
+            current: ArcSwap::from_pointee(set),
+            status: Mutex::new(ReloadStatus {
+                ok: true,
+                attempted_at: Some(jiff::Timestamp::now()),
+                error: String::new(),
+                failures_total: 0,
+                generation: 1,
+            }),
+            fingerprint: Mutex::new(fingerprint),
+        })
+    }
+
+    /// The current set. A request keeps the snapshot it took even if a reload swaps another in.
+    pub fn snapshot(&self) -> Arc<CatalogSet> {
+        self.current.load_full()
+    }
+
+    pub fn source(&self) -> &Source {
+        &self.source
+    }
+
+    pub fn status(&self) -> ReloadStatus {
+        self.status
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Reloads when the files changed since the last attempt. Returns whether a new set was
+    /// swapped in; on failure the current set stays and the failure is recorded.
+    pub fn reload_if_changed(&self) -> Result<bool, LoadError> {
+        let now = stamp(&self.source);
+        {
+            let mut last = self
+                .fingerprint
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if *last == now {
+                return Ok(false);
+            }
+            *last = now;
+        }
+        self.reload().map(|()| true)
+    }
+
+    /// Loads and validates the source in full, then swaps it in.
+    pub fn reload(&self) -> Result<(), LoadError> {
+        let result = load(&self.source, &self.default_jurisdiction);
+        let mut status = self.status.lock().unwrap_or_else(PoisonError::into_inner);
+        status.attempted_at = Some(jiff::Timestamp::now());
+        match result {
+            Ok(set) => {
+                let ids: Vec<String> = set
+                    .catalogs()
+                    .iter()
+                    .map(|c| format!("{}@{}", c.catalog.id(), c.catalog.etag()))
+                    .collect();
+                self.current.store(Arc::new(set));
+                status.ok = true;
+                status.error.clear();
+                status.generation += 1;
+                tracing::info!(catalogs = ?ids, generation = status.generation, "catalogs reloaded");
+                Ok(())
+            }
+            Err(error) => {
+                status.ok = false;
+                status.error = error.to_string();
+                status.failures_total += 1;
+                tracing::error!(%error, failures_total = status.failures_total, "catalog reload refused, keeping the loaded catalogs");
+                Err(error)
+            }
+        }
+    }
+
+    /// Watches a directory source until `stop` returns true: inotify events trigger a reload
+    /// check at once, and a poll every `interval` catches what events miss (some volume types
+    /// send none). Returns at once for the embedded source.
+    pub fn watch(&self, interval: Duration, stop: impl Fn() -> bool) {
+        let Source::Dir(dir) = &self.source else {
+            return;
+        };
+        let (tx, rx) = channel();
+        // Watch the directory, not the files: editors and Kubernetes replace files by rename
+        // and swap the `..data` symlink, which a watch on the old file would never see.
+        let watcher = notify::recommended_watcher(move |event| {
+            let _ = tx.send(event);
+        })
+        .and_then(|mut w| w.watch(dir, RecursiveMode::NonRecursive).map(|()| w));
+        if let Err(error) = &watcher {
+            tracing::warn!(%error, dir = %dir.display(), "file events unavailable, polling only");
+        }
+        while !stop() {
+            match rx.recv_timeout(interval) {
+                // One save fires several events: let them settle before reading.
+                Ok(_) => {
+                    std::thread::sleep(Duration::from_millis(100));
+                    while rx.try_recv().is_ok() {}
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => std::thread::sleep(interval),
+            }
+            if stop() {
+                break;
+            }
+            // The error is recorded in the status and logged by reload.
+            let _ = self.reload_if_changed();
+        }
+        drop(watcher);
+    }
+}
+
+/// What identifies a file version without reading it: a ConfigMap update changes the resolved
+/// path (new `..data` target); an edit changes length or mtime.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct FileStamp {
+    name: String,
+    resolved: PathBuf,
+    len: u64,
+    modified: Option<SystemTime>,
+}
+
+fn stamp(source: &Source) -> Vec<FileStamp> {
+    let Source::Dir(dir) = source else {
+        return Vec::new();
+    };
+    catalog_files(dir)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|path| {
+            let meta = fs::metadata(&path).ok();
+            FileStamp {
+                name: path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                resolved: fs::canonicalize(&path).unwrap_or_else(|_| path.clone()),
+                len: meta.as_ref().map_or(0, fs::Metadata::len),
+                modified: meta.and_then(|m| m.modified().ok()),
+            }
+        })
+        .collect()
+}
+
+/// The `*.toml` files of a directory, sorted, hidden entries (ConfigMap's `..data`) skipped.
+pub fn catalog_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for entry in fs::read_dir(dir)? {
+        let path = entry?.path();
+        let hidden = path
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with('.'));
+        if !hidden && path.extension().is_some_and(|e| e == "toml") && path.is_file() {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// Loads one catalog file's text into a validated catalog.
+pub fn load_text(origin: &str, text: &str) -> Result<LoadedCatalog, Vec<FileError>> {
+    let parts = parse(origin, text)?;
+    let catalog = Catalog::new(parts).map_err(|violations| {
+        violations
+            .into_iter()
+            .map(|v| locate(origin, text, v))
+            .collect::<Vec<_>>()
+    })?;
+    Ok(LoadedCatalog {
+        catalog,
+        origin: origin.to_owned(),
+    })
+}
+
+/// Loads files (for `certequiv validate` and directory sources), collecting every error.
+pub fn load_files(paths: &[PathBuf]) -> Result<Vec<LoadedCatalog>, Vec<FileError>> {
+    let mut loaded = Vec::new();
+    let mut errors = Vec::new();
+    for path in paths {
+        let origin = path.display().to_string();
+        match fs::read_to_string(path) {
+            Ok(text) => match load_text(&origin, &text) {
+                Ok(catalog) => loaded.push(catalog),
+                Err(e) => errors.extend(e),
+            },
+            Err(e) => errors.push(FileError::whole(&origin, format!("cannot read: {e}"))),
+        }
+    }
+    if errors.is_empty() {
+        Ok(loaded)
+    } else {
+        Err(errors)
+    }
+}
+
+fn load(source: &Source, default_jurisdiction: &str) -> Result<CatalogSet, LoadError> {
+    let loaded = match source {
+        Source::Embedded => vec![load_text(EMBEDDED_ORIGIN, EMBEDDED_CATALOG).map_err(LoadError)?],
+        Source::Dir(dir) => {
+            let files = catalog_files(dir).map_err(|e| {
+                LoadError(vec![FileError::whole(
+                    &dir.display().to_string(),
+                    format!("cannot read catalog directory: {e}"),
+                )])
+            })?;
+            if files.is_empty() {
+                return Err(LoadError(vec![FileError::whole(
+                    &dir.display().to_string(),
+                    "no *.toml catalog files in the directory",
+                )]));
+            }
+            load_files(&files).map_err(LoadError)?
+        }
+    };
+    CatalogSet::new(loaded, default_jurisdiction).map_err(LoadError)
+}
