@@ -451,7 +451,10 @@ fn certificate_conditions(
                     status: status_of(held),
                     cert: i,
                     quote: quote.clone(),
-                    blocking: true,
+                    // Governs the application above the certificate's level, which
+                    // TARGET_LEVEL_EXCEEDS_CATALOG already refuses; it does not take away the
+                    // level the certificate itself corresponds to.
+                    blocking: false,
                 });
             }
             Rule::CicpaForBeijingPractice { quote } => {

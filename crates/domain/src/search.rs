@@ -30,6 +30,8 @@ const SCORE_ALIAS: f64 = 0.96;
 const SCORE_KEY_WITH_OWN_WORDS: f64 = 0.92;
 /// Partial and fuzzy scores stay at or below this, well under [`SURE_HIT`].
 const SCORE_PARTIAL_MAX: f64 = 0.85;
+/// Best score when the query's words are spread over several texts of one entry.
+const SCORE_CONTEXT_MAX: f64 = 0.765;
 const QUALITY_EXACT: f64 = 1.0;
 const QUALITY_PREFIX: f64 = 0.85;
 const QUALITY_FUZZY: f64 = 0.75;
@@ -452,6 +454,25 @@ impl SearchIndex {
             }
         }
 
+        // Words can come from several texts of one entry ("电气电子工程师学会" is the issuer,
+        // "会士" the name): coverage of the query by everything the entry says, a little below
+        // a single key covering it.
+        for (&cert, candidate) in best.iter_mut() {
+            if candidate.score >= SURE_HIT {
+                continue;
+            }
+            let context = &self.context[cert as usize];
+            let covered = query_vocab
+                .iter()
+                .filter(|v| v.is_some_and(|v| context.binary_search(&v).is_ok()))
+                .count();
+            let context_score = SCORE_CONTEXT_MAX * covered as f64 / query_vocab.len() as f64;
+            if context_score > candidate.score {
+                candidate.score = context_score;
+                candidate.kind = MatchKind::Partial;
+            }
+        }
+
         let mut ranked: Vec<(u32, Candidate)> = best.into_iter().collect();
         ranked.sort_by(|(ca, a), (cb, b)| b.score.total_cmp(&a.score).then(ca.cmp(cb)));
 
@@ -694,4 +715,112 @@ fn hash_str(text: &str) -> u64 {
     let mut hasher = DefaultHasher::new();
     text.hash(&mut hasher);
     hasher.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Catalog;
+    use crate::catalog::test_support::{cert, parts};
+    use proptest::prelude::*;
+
+    fn sample() -> Catalog {
+        let mut fcca = cert(
+            "fcca",
+            1,
+            1,
+            "ACCA资深会员证书（Fcca）",
+            "Fellow Chartered Certified Accountant",
+        );
+        fcca.abbreviations.push("FCCA".into());
+        let mut acca = cert("acca", 2, 1, "ACCA会计师证书", "ACCA Member");
+        acca.abbreviations.push("ACCA".into());
+        let ieee = cert("ieee-fellow", 1, 2, "IEEE会士证书（Fellow）", "IEEE Fellow");
+        Catalog::new(parts(vec![fcca, acca, ieee])).unwrap()
+    }
+
+    fn top(catalog: &Catalog, query: &str) -> Option<(String, MatchKind, bool)> {
+        let outcome = catalog.search(
+            &QueryText::parse(query).unwrap(),
+            &CertificateFilter::default(),
+            5,
+        );
+        outcome.hits.first().map(|h| {
+            (
+                catalog.certificates()[h.cert].id.clone(),
+                h.kind,
+                h.is_sure(),
+            )
+        })
+    }
+
+    #[test]
+    fn exact_abbreviation_is_a_sure_hit() {
+        assert_eq!(
+            top(&sample(), "ｆｃｃａ"),
+            Some(("fcca".into(), MatchKind::Abbreviation, true))
+        );
+    }
+
+    #[test]
+    fn key_plus_words_of_the_same_entry_stays_sure() {
+        assert_eq!(
+            top(&sample(), "ACCA会计师 证书 Member"),
+            Some(("acca".into(), MatchKind::Exact, true))
+        );
+    }
+
+    #[test]
+    fn key_plus_foreign_words_is_only_partial() {
+        let (id, kind, sure) = top(&sample(), "ACCA Level II").unwrap();
+        assert_eq!(
+            (id.as_str(), kind, sure),
+            ("acca", MatchKind::Partial, false)
+        );
+    }
+
+    #[test]
+    fn one_typo_is_tolerated_but_never_sure() {
+        assert_eq!(
+            top(&sample(), "IEEE Felow"),
+            Some(("ieee-fellow".into(), MatchKind::Fuzzy, false))
+        );
+        assert_eq!(
+            top(&sample(), "ACCCA"),
+            Some(("acca".into(), MatchKind::Fuzzy, false))
+        );
+    }
+
+    #[test]
+    fn queries_are_validated() {
+        assert_eq!(QueryText::parse("  "), Err(QueryError::Empty));
+        assert!(matches!(
+            QueryText::parse(&"a".repeat(257)),
+            Err(QueryError::TooLong { .. })
+        ));
+        assert_eq!(
+            QueryText::parse("a\u{0}b"),
+            Err(QueryError::ControlCharacter)
+        );
+        assert_eq!(
+            QueryText::parse(&"字".repeat(256)).map(|q| q.as_str().chars().count()),
+            Ok(256)
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn search_never_panics_scores_stay_in_range_and_are_deterministic(query in "\\PC{1,64}") {
+            let catalog = sample();
+            if let Ok(query) = QueryText::parse(&query) {
+                let first = catalog.search(&query, &CertificateFilter::default(), 10);
+                let second = catalog.search(&query, &CertificateFilter::default(), 10);
+                prop_assert_eq!(&first, &second);
+                for hit in &first.hits {
+                    prop_assert!((0.0..=1.0).contains(&hit.score));
+                    prop_assert!(!hit.is_sure() || first.hits.iter().filter(|h| h.is_sure()).count() == 1);
+                }
+            }
+        }
+    }
 }

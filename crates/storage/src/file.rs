@@ -371,7 +371,7 @@ name_zh = "甲会"
         let broken = MINIMAL.replace("title = \"一\"", "title = ");
         let errors = parse("t.toml", &broken).unwrap_err();
         assert_eq!(errors[0].origin, "t.toml");
-        assert_eq!(errors[0].line, Some(10));
+        assert_eq!(errors[0].line, Some(9));
     }
 
     #[test]
@@ -379,7 +379,7 @@ name_zh = "甲会"
         let broken = MINIMAL.replace("\"中级\"", "\"高级\"");
         let errors = parse("t.toml", &broken).unwrap_err();
         assert_eq!(errors[0].field, "certificates[0].title_level");
-        assert_eq!(errors[0].line, Some(12));
+        assert_eq!(errors[0].line, Some(11));
         assert!(errors[0].message.contains("高级"));
     }
 

@@ -1,0 +1,296 @@
+//! Search over the real embedded catalog: a table of realistic queries, and the labelled
+//! quality corpus (precision@1, recall@5, and no sure hit on certificates not on the list).
+
+use certequiv_domain::search::SURE_HIT;
+use certequiv_domain::{Catalog, CertificateFilter, MatchKind, QueryText};
+use certequiv_storage::{EMBEDDED_CATALOG, load_text};
+
+fn catalog() -> Catalog {
+    load_text("embedded", EMBEDDED_CATALOG)
+        .unwrap_or_else(|e| panic!("{e:?}"))
+        .catalog
+}
+
+fn search(catalog: &Catalog, query: &str, limit: usize) -> certequiv_domain::SearchOutcome {
+    let query = QueryText::parse(query).unwrap_or_else(|e| panic!("{query:?}: {e}"));
+    catalog.search(&query, &CertificateFilter::default(), limit)
+}
+
+fn ids(catalog: &Catalog, outcome: &certequiv_domain::SearchOutcome) -> Vec<String> {
+    outcome
+        .hits
+        .iter()
+        .map(|h| catalog.certificates()[h.cert].id.clone())
+        .collect()
+}
+
+/// (query, expected top id, expected to be a sure hit)
+const TOP_HITS: &[(&str, &str, bool)] = &[
+    ("FCCA", "fcca", true),
+    ("fcca", "fcca", true),
+    ("ACCA资深会员", "fcca", true),
+    ("ＡＣＣＡ资深会员", "fcca", true),
+    ("ACCA资深会员证书（Fcca）", "fcca", true),
+    ("ACCA Fellow", "fcca", true),
+    ("FCCA持证人", "fcca", true),
+    ("ACCA", "acca", true),
+    ("ACCA会计师证书", "acca", true),
+    ("IEEE Fellow", "ieee-fellow", true),
+    ("Fellow of the IEEE", "ieee-fellow", true),
+    ("IEEE会士证书", "ieee-fellow", true),
+    ("IEEE高级会员", "ieee-senior-member", true),
+    ("IEEE Senior Member", "ieee-senior-member", true),
+    ("ACM Distinguished Member", "acm-distinguished-member", true),
+    ("ACM杰出会员", "acm-distinguished-member", true),
+    ("ACM高级会员", "acm-senior-member", true),
+    ("英国皇家化学会会士", "rsc-fellow", true),
+    ("FRSC", "rsc-fellow", true),
+    ("英国皇家化学会会员", "rsc-member", true),
+    ("IET会士", "iet-fellow", true),
+    ("LEED AP", "leed-ap", true),
+    ("leed ap", "leed-ap", true),
+    ("LEED会士", "leed-fellow", true),
+    ("CISA", "cisa", true),
+    ("CISA certified", "cisa", true),
+    ("注册信息系统审计师", "cisa", true),
+    (
+        "Azure Solutions Architect Expert",
+        "azure-solutions-architect-expert",
+        true,
+    ),
+    ("CPA Australia", "cpa-australia", true),
+    ("CPA (Australia)", "cpa-australia", true),
+    ("澳洲CPA", "cpa-australia", true),
+    ("ＣＦＡ", "cfa", true),
+    ("CFA证书", "cfa", true),
+    ("特许金融分析师", "cfa", true),
+    ("FSA", "fsa", true),
+    ("ASA", "asa", true),
+    ("FIA", "fia-ffa", true),
+    ("AFA", "aia-afa", true),
+    ("香港正精算师", "fashk", true),
+    ("CIA", "cia", true),
+    ("DELTA", "delta", true),
+    ("CIBEP", "cibep", true),
+    ("人工智能训练师（高级）", "ai-trainer-senior", true),
+    ("人工智能训练师(高级)", "ai-trainer-senior", true),
+    (
+        "商务数据训练师（高级）",
+        "business-data-trainer-senior",
+        true,
+    ),
+    ("HCIE-Datacom", "hcie-datacom", true),
+    ("华为 HCIE-Datacom", "hcie-datacom", true),
+    ("hcie-security", "hcie-security", true),
+    ("HCIE Cloud Computing", "hcie-cloud-computing", true),
+    ("华为数据存储专家认证", "hcie-storage", true),
+    ("HCIE-Computing", "hcie-computing", true),
+    // Not sure, but the right entry comes first.
+    ("北美精算师 正会员", "fsa", false),
+    ("IEEE Felow", "ieee-fellow", false),
+    ("HCIE-Datacomm", "hcie-datacom", false),
+    ("ACCCA", "acca", false),
+    ("华为 HCIE 云计算", "hcie-cloud-computing", false),
+    (
+        "Azure Soluton Architect Expert",
+        "azure-solutions-architect-expert",
+        false,
+    ),
+];
+
+#[test]
+fn realistic_queries_find_the_right_entry_first() {
+    let catalog = catalog();
+    let mut failures = Vec::new();
+    for &(query, expected, sure) in TOP_HITS {
+        let outcome = search(&catalog, query, 5);
+        let top = outcome.hits.first();
+        let top_id = top.map(|h| catalog.certificates()[h.cert].id.as_str());
+        let top_sure = top.is_some_and(|h| h.is_sure());
+        if top_id != Some(expected) || top_sure != sure {
+            failures.push(format!(
+                "{query:?}: expected {expected} (sure={sure}), got {top_id:?} (sure={top_sure}, score={:?})",
+                top.map(|h| h.score)
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Queries that must never name an entry for sure: a wrong "recognized" is worse than none.
+const NEVER_SURE: &[&str] = &[
+    "IEEE Member",
+    "ACM Member",
+    "CFA Level II",
+    "LEED Green Associate",
+    "HCIP-Datacom",
+    "人工智能训练师（中级）",
+    "CELTA",
+    "CPA",
+    "精算师",
+    "HCIE",
+    "Fellow",
+    "IEEE",
+    "会士",
+    "PMP",
+    "CISM",
+    "US CPA",
+];
+
+#[test]
+fn near_misses_and_vague_queries_get_no_sure_hit() {
+    let catalog = catalog();
+    for query in NEVER_SURE {
+        let outcome = search(&catalog, query, 10);
+        assert!(
+            outcome.sure_hit().is_none(),
+            "{query:?} gave a sure hit: {:?}",
+            ids(&catalog, &outcome)
+        );
+        for hit in &outcome.hits {
+            assert!(hit.score < SURE_HIT, "{query:?}: {hit:?}");
+        }
+    }
+}
+
+#[test]
+fn partial_queries_return_every_matching_entry_and_say_they_are_ambiguous() {
+    let catalog = catalog();
+    let ieee = search(&catalog, "IEEE", 10);
+    assert_eq!(ids(&catalog, &ieee), ["ieee-fellow", "ieee-senior-member"]);
+    assert!(ieee.ambiguous);
+
+    let actuaries = search(&catalog, "精算师", 10);
+    let mut found = ids(&catalog, &actuaries);
+    found.sort();
+    assert_eq!(found, ["aia-afa", "asa", "fashk", "fia-ffa", "fsa"]);
+    assert!(actuaries.ambiguous);
+
+    let hcie = search(&catalog, "HCIE", 10);
+    assert_eq!(hcie.hits.len(), 6);
+    assert!(hcie.ambiguous);
+}
+
+#[test]
+fn no_match_is_an_empty_result() {
+    let catalog = catalog();
+    assert!(search(&catalog, "PMP", 10).hits.is_empty());
+    assert!(search(&catalog, "证书", 10).hits.is_empty());
+    assert!(search(&catalog, "zzzzzz", 10).hits.is_empty());
+}
+
+#[test]
+fn results_explain_what_matched() {
+    let catalog = catalog();
+    let outcome = search(&catalog, "FCCA", 1);
+    let hit = &outcome.hits[0];
+    assert_eq!(hit.kind, MatchKind::Abbreviation);
+    assert_eq!(hit.field.as_str(), "abbreviations");
+    assert_eq!(hit.field.text(&catalog.certificates()[hit.cert]), "FCCA");
+    assert_eq!(hit.highlights, [(0, 4)]);
+
+    let outcome = search(&catalog, "IEEE", 1);
+    let hit = &outcome.hits[0];
+    let text = hit.field.text(&catalog.certificates()[hit.cert]);
+    let (start, end) = hit.highlights[0];
+    let highlighted: String = text.chars().skip(start).take(end - start).collect();
+    assert_eq!(highlighted, "IEEE");
+}
+
+#[test]
+fn filters_restrict_results() {
+    let catalog = catalog();
+    let query = QueryText::parse("精算师").unwrap();
+    let filter = CertificateFilter {
+        country_or_region: Some("英国".into()),
+        ..CertificateFilter::default()
+    };
+    let outcome = catalog.search(&query, &filter, 10);
+    assert_eq!(ids(&catalog, &outcome), ["fia-ffa", "aia-afa"]);
+}
+
+mod corpus {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Deserialize)]
+    struct Corpus {
+        positive: Vec<Positive>,
+        negative: Vec<Negative>,
+    }
+
+    #[derive(Deserialize)]
+    struct Positive {
+        query: String,
+        expect: String,
+        kind: String,
+    }
+
+    #[derive(Deserialize)]
+    struct Negative {
+        query: String,
+        why: String,
+    }
+
+    #[test]
+    fn corpus_precision_recall_and_no_sure_hit_on_negatives() {
+        let corpus: Corpus = toml::from_str(include_str!("data/search_corpus.toml")).unwrap();
+        let catalog = catalog();
+        assert!(corpus.positive.len() >= 150 && corpus.negative.len() >= 40);
+
+        let mut top1 = 0;
+        let mut top5 = 0;
+        let mut misses = Vec::new();
+        for p in &corpus.positive {
+            let outcome = search(&catalog, &p.query, 5);
+            let found = ids(&catalog, &outcome);
+            if found.first() == Some(&p.expect) {
+                top1 += 1;
+            } else {
+                misses.push(format!(
+                    "  [{}] {:?} -> {:?}, expected {}",
+                    p.kind,
+                    p.query,
+                    found.first(),
+                    p.expect
+                ));
+            }
+            if found.contains(&p.expect) {
+                top5 += 1;
+            }
+        }
+        let mut sure_on_negative = Vec::new();
+        for n in &corpus.negative {
+            let outcome = search(&catalog, &n.query, 5);
+            if let Some(hit) = outcome.sure_hit() {
+                sure_on_negative.push(format!(
+                    "  {:?} -> {} ({}) — {}",
+                    n.query,
+                    catalog.certificates()[hit.cert].id,
+                    hit.score,
+                    n.why
+                ));
+            }
+        }
+        let precision = top1 as f64 / corpus.positive.len() as f64;
+        let recall = top5 as f64 / corpus.positive.len() as f64;
+        println!(
+            "search corpus: {} positives, {} negatives: precision@1 {precision:.3}, recall@5 {recall:.3}, sure hits on negatives {}",
+            corpus.positive.len(),
+            corpus.negative.len(),
+            sure_on_negative.len()
+        );
+        println!("top-1 misses:\n{}", misses.join("\n"));
+        assert!(
+            sure_on_negative.is_empty(),
+            "sure hits on negatives:\n{}",
+            sure_on_negative.join("\n")
+        );
+        assert!(precision >= 0.97, "precision@1 {precision:.3} < 0.97");
+        assert!(
+            recall >= 1.0,
+            "recall@5 {recall:.3} < 1.0:\n{}",
+            misses.join("\n")
+        );
+    }
+}
