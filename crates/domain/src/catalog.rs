@@ -265,13 +265,13 @@ fn validate_meta(meta: &CatalogMeta, sections: &[Section]) -> Vec<Violation> {
             violations.push(Violation::new(path, "is required"));
         }
     }
-    if let (Some(from), Some(until)) = (meta.effective_from, meta.effective_until) {
-        if until < from {
-            violations.push(Violation::new(
-                "catalog.effective_until",
-                format!("{until} is before effective_from {from}"),
-            ));
-        }
+    if let (Some(from), Some(until)) = (meta.effective_from, meta.effective_until)
+        && until < from
+    {
+        violations.push(Violation::new(
+            "catalog.effective_until",
+            format!("{until} is before effective_from {from}"),
+        ));
     }
     if sections.is_empty() {
         violations.push(Violation::new(

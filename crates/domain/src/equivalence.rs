@@ -173,10 +173,10 @@ pub fn evaluate(
 
     let mut resolved: Vec<usize> = Vec::new();
     for outcome in &outcomes {
-        if let (Resolution::Resolved, Some(i)) = (outcome.resolution, outcome.cert) {
-            if !resolved.contains(&i) {
-                resolved.push(i);
-            }
+        if let (Resolution::Resolved, Some(i)) = (outcome.resolution, outcome.cert)
+            && !resolved.contains(&i)
+        {
+            resolved.push(i);
         }
     }
 
@@ -191,10 +191,10 @@ pub fn evaluate(
         notes.extend(certificate_notes(i, cert));
     }
     for outcome in &outcomes {
-        if let Some(note) = mutual_recognition_note(catalog, outcome) {
-            if !notes.contains(&note) {
-                notes.push(note);
-            }
+        if let Some(note) = mutual_recognition_note(catalog, outcome)
+            && !notes.contains(&note)
+        {
+            notes.push(note);
         }
     }
 
@@ -215,11 +215,11 @@ pub fn evaluate(
         Some((_, ConditionStatus::Satisfied)) => Verdict::Recognized,
         Some(_) => Verdict::RecognizedWithConditions,
     };
-    if let (Some(target), Some((i, _))) = (applicant.target, best) {
-        if target > certs[i].title_level {
-            conditions.push(target_exceeds(i, &certs[i], target));
-            verdict = Verdict::NotRecognized;
-        }
+    if let (Some(target), Some((i, _))) = (applicant.target, best)
+        && target > certs[i].title_level
+    {
+        conditions.push(target_exceeds(i, &certs[i], target));
+        verdict = Verdict::NotRecognized;
     }
     // The best outcome depends on a claim HR must confirm when that claim could reach further.
     let reachable = applicant.target.or(best_pending);
@@ -706,19 +706,19 @@ fn explain(
         Verdict::NeedsConfirmation => "Verdict: HR must confirm the certificate before deciding.",
         Verdict::NotRecognized => "Verdict: not recognized.",
     };
-    if let (Some(level), Some(target)) = (evaluation.highest_level, applicant.target) {
-        if target > level {
-            zh.push_str(&format!(
-                "申报{}职称超出清单对应的{}级别。",
-                target.label_zh(),
-                level.label_zh()
-            ));
-            en.push_str(&format!(
-                "The {} target is above the {} level the list supports. ",
-                target.label_en(),
-                level.label_en()
-            ));
-        }
+    if let (Some(level), Some(target)) = (evaluation.highest_level, applicant.target)
+        && target > level
+    {
+        zh.push_str(&format!(
+            "申报{}职称超出清单对应的{}级别。",
+            target.label_zh(),
+            level.label_zh()
+        ));
+        en.push_str(&format!(
+            "The {} target is above the {} level the list supports. ",
+            target.label_en(),
+            level.label_en()
+        ));
     }
     zh.push_str(verdict_zh);
     en.push_str(verdict_en);

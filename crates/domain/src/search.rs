@@ -544,10 +544,10 @@ impl SearchIndex {
             }
             // A one-character deletion of the query may itself be a vocabulary word ("accca").
             for probe in deletions(unit) {
-                if let Some(&id) = self.vocab.get(probe.as_str()) {
-                    if !out.iter().any(|(o, _)| *o == id) {
-                        out.push((id, QUALITY_FUZZY));
-                    }
+                if let Some(&id) = self.vocab.get(probe.as_str())
+                    && !out.iter().any(|(o, _)| *o == id)
+                {
+                    out.push((id, QUALITY_FUZZY));
                 }
             }
         }
@@ -662,12 +662,12 @@ impl KeyAcc {
         } else {
             self.fuzzy_mask |= bit;
         }
-        if let Some(pos) = key.units.iter().position(|&u| u == vocab_id) {
-            if pos < 64 {
-                self.key_any_mask |= 1 << pos;
-                if quality >= QUALITY_EXACT {
-                    self.key_exact_mask |= 1 << pos;
-                }
+        if let Some(pos) = key.units.iter().position(|&u| u == vocab_id)
+            && pos < 64
+        {
+            self.key_any_mask |= 1 << pos;
+            if quality >= QUALITY_EXACT {
+                self.key_exact_mask |= 1 << pos;
             }
         }
     }
