@@ -10,7 +10,7 @@ use certequiv_storage::{DEFAULT_JURISDICTION, LoadedCatalog, Source, Store, load
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::telemetry::{self, LogFormat};
-use crate::{ServeConfig, convert, run, shutdown};
+use crate::{Listeners, ServeConfig, convert, run, shutdown};
 
 /// Maps international professional certificates to Chinese professional title levels.
 #[derive(Debug, Parser)]
@@ -35,6 +35,9 @@ pub struct ServeArgs {
     /// Address of the gRPC API.
     #[arg(long, env = "CERTEQUIV_LISTEN", default_value = "0.0.0.0:50051")]
     pub listen: SocketAddr,
+    /// Address of the Prometheus metrics endpoint (`GET /metrics`).
+    #[arg(long, env = "CERTEQUIV_METRICS_LISTEN", default_value = "0.0.0.0:9090")]
+    pub metrics_listen: SocketAddr,
     /// Directory of catalog files (*.toml), watched and hot-reloaded. Default: the embedded
     /// catalog.
     #[arg(long, env = "CERTEQUIV_CATALOG_DIR")]
@@ -51,6 +54,25 @@ pub struct ServeArgs {
     /// Serve gRPC server reflection (v1 and v1alpha).
     #[arg(long, env = "CERTEQUIV_REFLECTION", default_value_t = true, action = clap::ArgAction::Set)]
     pub reflection: bool,
+    /// Longest a call may take (a shorter client deadline wins).
+    #[arg(long, env = "CERTEQUIV_REQUEST_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub request_timeout: Duration,
+    /// Calls served at once across all connections; more fail fast with RESOURCE_EXHAUSTED.
+    #[arg(
+        long,
+        env = "CERTEQUIV_MAX_CONCURRENT_REQUESTS",
+        default_value_t = 1024
+    )]
+    pub max_concurrent_requests: usize,
+    /// HTTP/2 streams one connection may have open at once.
+    #[arg(long, env = "CERTEQUIV_MAX_CONCURRENT_STREAMS", default_value_t = 256)]
+    pub max_concurrent_streams: u32,
+    /// Close connections gracefully after this age so clients rebalance.
+    #[arg(long, env = "CERTEQUIV_MAX_CONNECTION_AGE", default_value = "5m", value_parser = humantime::parse_duration)]
+    pub max_connection_age: Duration,
+    /// Largest decoded request message, in bytes.
+    #[arg(long, env = "CERTEQUIV_MAX_MESSAGE_BYTES", default_value_t = 4 * 1024 * 1024)]
+    pub max_message_bytes: usize,
     #[command(flatten)]
     pub log: LogArgs,
 }
@@ -131,12 +153,18 @@ fn serve(args: ServeArgs) -> ExitCode {
         shutdown_grace: args.shutdown_grace,
         reload_interval: args.reload_interval,
         reflection: args.reflection,
+        request_timeout: args.request_timeout,
+        max_concurrent_requests: args.max_concurrent_requests,
+        max_concurrent_streams: args.max_concurrent_streams,
+        max_connection_age: args.max_connection_age,
+        max_message_bytes: args.max_message_bytes,
     };
     let result = runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(args.listen)
-            .await
-            .map_err(|e| e.to_string())?;
-        run(listener, store, config, shutdown::signal())
+        let listeners = Listeners {
+            grpc: bind(args.listen).await?,
+            metrics: Some(bind(args.metrics_listen).await?),
+        };
+        run(listeners, store, config, shutdown::signal())
             .await
             .map_err(|e| e.to_string())
     });
@@ -147,6 +175,12 @@ fn serve(args: ServeArgs) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+async fn bind(addr: SocketAddr) -> Result<tokio::net::TcpListener, String> {
+    tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))
 }
 
 fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {

@@ -7,6 +7,8 @@
 pub mod cli;
 pub mod convert;
 pub mod error;
+pub mod metrics;
+pub mod observe;
 pub mod services;
 pub mod shutdown;
 pub mod telemetry;
@@ -42,6 +44,18 @@ pub struct ServeConfig {
     pub reload_interval: Duration,
     /// Serve gRPC reflection (v1 and v1alpha).
     pub reflection: bool,
+    /// Longest a call may take; a shorter client `grpc-timeout` wins.
+    pub request_timeout: Duration,
+    /// Calls served at once across all connections; more are shed with RESOURCE_EXHAUSTED
+    /// rather than queued.
+    pub max_concurrent_requests: usize,
+    /// HTTP/2 streams one connection may open at once.
+    pub max_concurrent_streams: u32,
+    /// Connections are closed gracefully after this age, so clients re-resolve and new pods
+    /// get traffic (see the README on load balancing).
+    pub max_connection_age: Duration,
+    /// Largest request message accepted after decoding.
+    pub max_message_bytes: usize,
 }
 
 impl Default for ServeConfig {
@@ -50,8 +64,21 @@ impl Default for ServeConfig {
             shutdown_grace: Duration::from_secs(10),
             reload_interval: Duration::from_secs(2),
             reflection: true,
+            request_timeout: Duration::from_secs(30),
+            max_concurrent_requests: 1024,
+            max_concurrent_streams: 256,
+            max_connection_age: Duration::from_secs(300),
+            max_message_bytes: 4 * 1024 * 1024,
         }
     }
+}
+
+/// The sockets the server answers on, bound by the caller (tests bind port 0).
+#[derive(Debug)]
+pub struct Listeners {
+    pub grpc: TcpListener,
+    /// `GET /metrics`; `None` serves no metrics.
+    pub metrics: Option<TcpListener>,
 }
 
 /// Why serving stopped with an error.
@@ -70,9 +97,9 @@ async fn set_all(reporter: &HealthReporter, status: ServingStatus) {
     }
 }
 
-/// Serves on `listener` until `shutdown` resolves, then drains for at most the grace period.
+/// Serves until `shutdown` resolves, then drains for at most the grace period.
 pub async fn run(
-    listener: TcpListener,
+    listeners: Listeners,
     store: Arc<Store>,
     config: ServeConfig,
     shutdown: impl Future<Output = ()>,
@@ -84,35 +111,71 @@ pub async fn run(
     let state = State {
         store: Arc::clone(&store),
     };
+    let descriptor_sets = [
+        certequiv_api::FILE_DESCRIPTOR_SET,
+        tonic_health::pb::FILE_DESCRIPTOR_SET,
+        tonic_types::pb::FILE_DESCRIPTOR_SET,
+    ];
     let (reflection_v1, reflection_v1alpha) = if config.reflection {
-        let v1 = tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(certequiv_api::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
-            .build_v1()?;
-        let v1alpha = tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(certequiv_api::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
-            .build_v1alpha()?;
-        (Some(v1), Some(v1alpha))
+        let mut v1 = tonic_reflection::server::Builder::configure();
+        let mut v1alpha = tonic_reflection::server::Builder::configure();
+        for set in descriptor_sets {
+            v1 = v1.register_encoded_file_descriptor_set(set);
+            v1alpha = v1alpha.register_encoded_file_descriptor_set(set);
+        }
+        (Some(v1.build_v1()?), Some(v1alpha.build_v1alpha()?))
     } else {
         (None, None)
     };
+    let methods = observe::MethodTable::from_descriptor_sets(&[
+        certequiv_api::FILE_DESCRIPTOR_SET,
+        tonic_health::pb::FILE_DESCRIPTOR_SET,
+        tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET,
+        tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET,
+    ]);
 
     let (set_request_id, propagate_request_id) = telemetry::request_id_layers();
     let layers = tower::ServiceBuilder::new()
         .layer(set_request_id)
-        .layer(telemetry::trace_layer())
         .layer(propagate_request_id)
+        .layer(observe::ObserveLayer::new(methods))
+        .layer(tower::load_shed::LoadShedLayer::new())
+        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
+            config.max_concurrent_requests,
+        ))
         .into_inner();
+    let max = config.max_message_bytes;
     let router = Server::builder()
+        .timeout(config.request_timeout)
+        .max_concurrent_streams(config.max_concurrent_streams)
+        .max_connection_age(config.max_connection_age)
+        .max_connection_age_grace(config.shutdown_grace)
+        .http2_keepalive_interval(Some(Duration::from_secs(30)))
+        .http2_keepalive_timeout(Some(Duration::from_secs(10)))
         .layer(layers)
         .add_service(health)
         .add_optional_service(reflection_v1)
         .add_optional_service(reflection_v1alpha)
-        .add_service(CertificateServiceServer::new(Certificates(state.clone())))
-        .add_service(EquivalenceServiceServer::new(Equivalence(state)));
+        .add_service(
+            CertificateServiceServer::new(Certificates(state.clone()))
+                .max_decoding_message_size(max),
+        )
+        .add_service(
+            EquivalenceServiceServer::new(Equivalence(state)).max_decoding_message_size(max),
+        );
+
+    let background = tokio::task::JoinSet::<()>::new();
+    let mut background = background;
+    if let Some(listener) = listeners.metrics {
+        match metrics::recorder() {
+            Some(handle) => {
+                tracing::info!(addr = ?listener.local_addr().ok(), "metrics listening");
+                background.spawn(metrics::serve(listener, handle));
+                background.spawn(metrics::refresh(Arc::clone(&store), Duration::from_secs(5)));
+            }
+            None => tracing::warn!("metrics recorder unavailable, /metrics not served"),
+        }
+    }
 
     let stop_watching = Arc::new(AtomicBool::new(false));
     let watcher = {
@@ -125,11 +188,12 @@ pub async fn run(
             .ok()
     };
 
-    let address = listener.local_addr().ok();
+    let address = listeners.grpc.local_addr().ok();
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
-    let serve = router.serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
-        let _ = stop_rx.wait_for(|stop| *stop).await;
-    });
+    let serve =
+        router.serve_with_incoming_shutdown(TcpListenerStream::new(listeners.grpc), async move {
+            let _ = stop_rx.wait_for(|stop| *stop).await;
+        });
     tokio::pin!(serve);
 
     // The store was loaded before `run` was called: the catalog is ready.
@@ -160,6 +224,7 @@ pub async fn run(
     };
     stop_watching.store(true, Ordering::Relaxed);
     drop(watcher);
+    background.abort_all();
     tracing::info!("stopped");
     result
 }

@@ -1,0 +1,372 @@
+//! One tower layer that observes every call: a span carrying the method and request id, one
+//! log line with the gRPC code and latency, and the go-grpc-prometheus metric family.
+//!
+//! The gRPC code is read from the response itself: from the headers of a trailers-only
+//! response (errors), else from the trailers at the end of the body. A call whose body is
+//! dropped before its trailers (client cancelled) counts as CANCELLED.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
+use std::time::Instant;
+
+use http::{HeaderMap, Request, Response};
+use http_body::{Body, Frame, SizeHint};
+use metrics::{counter, gauge, histogram};
+use prost::Message;
+use tower::{Layer, Service};
+use tracing::Instrument;
+
+use crate::telemetry::REQUEST_ID;
+
+/// What the metrics need to know of a method.
+#[derive(Debug, Clone)]
+struct MethodInfo {
+    service: Arc<str>,
+    method: Arc<str>,
+    grpc_type: &'static str,
+    /// Health checks and reflection are logged at debug: probes call them every few seconds.
+    quiet: bool,
+}
+
+/// Methods known from the descriptor sets. Anything else is labelled "unknown", so a caller
+/// cannot create metric series at will by inventing paths.
+#[derive(Debug)]
+pub struct MethodTable {
+    methods: HashMap<String, MethodInfo>,
+    unknown: MethodInfo,
+}
+
+impl MethodTable {
+    /// Builds the table from encoded `FileDescriptorSet`s; undecodable sets are skipped.
+    pub fn from_descriptor_sets(sets: &[&[u8]]) -> MethodTable {
+        let mut methods = HashMap::new();
+        for bytes in sets {
+            let Ok(set) = prost_types::FileDescriptorSet::decode(*bytes) else {
+                continue;
+            };
+            for file in set.file {
+                let package = file.package.unwrap_or_default();
+                for service in file.service {
+                    let full: Arc<str> = if package.is_empty() {
+                        service.name().into()
+                    } else {
+                        format!("{package}.{}", service.name()).into()
+                    };
+                    let quiet = full.starts_with("grpc.");
+                    for method in service.method {
+                        let grpc_type = match (method.client_streaming(), method.server_streaming())
+                        {
+                            (false, false) => "unary",
+                            (true, false) => "client_stream",
+                            (false, true) => "server_stream",
+                            (true, true) => "bidi_stream",
+                        };
+                        methods.insert(
+                            format!("/{full}/{}", method.name()),
+                            MethodInfo {
+                                service: Arc::clone(&full),
+                                method: method.name().into(),
+                                grpc_type,
+                                quiet,
+                            },
+                        );
+                    }
+                }
+            }
+        }
+        MethodTable {
+            methods,
+            unknown: MethodInfo {
+                service: "unknown".into(),
+                method: "unknown".into(),
+                grpc_type: "unary",
+                quiet: false,
+            },
+        }
+    }
+
+    fn lookup(&self, path: &str) -> MethodInfo {
+        self.methods.get(path).unwrap_or(&self.unknown).clone()
+    }
+}
+
+/// Declares the metrics so they show in `/metrics` with help text before the first call.
+pub fn describe_metrics() {
+    metrics::describe_counter!("grpc_server_started_total", "RPCs started on the server.");
+    metrics::describe_counter!(
+        "grpc_server_handled_total",
+        "RPCs completed on the server, by gRPC code."
+    );
+    metrics::describe_histogram!(
+        "grpc_server_handling_seconds",
+        metrics::Unit::Seconds,
+        "Time from the start of an RPC to its gRPC code."
+    );
+    metrics::describe_gauge!(
+        "grpc_server_in_flight",
+        "RPCs started and not yet completed."
+    );
+}
+
+#[derive(Debug, Clone)]
+pub struct ObserveLayer {
+    table: Arc<MethodTable>,
+}
+
+impl ObserveLayer {
+    pub fn new(table: MethodTable) -> ObserveLayer {
+        ObserveLayer {
+            table: Arc::new(table),
+        }
+    }
+}
+
+impl<S> Layer<S> for ObserveLayer {
+    type Service = Observe<S>;
+
+    fn layer(&self, inner: S) -> Observe<S> {
+        Observe {
+            inner,
+            table: Arc::clone(&self.table),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Observe<S> {
+    inner: S,
+    table: Arc<MethodTable>,
+}
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+impl<S, B, ResBody> Service<Request<B>> for Observe<S>
+where
+    S: Service<Request<B>, Response = Response<ResBody>>,
+    S::Future: Send + 'static,
+    S::Error: Into<BoxError> + Send + 'static,
+    ResBody: Send + 'static,
+{
+    type Response = Response<ObservedBody<ResBody>>;
+    type Error = BoxError;
+    type Future = BoxFuture<Result<Self::Response, Self::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        let info = self.table.lookup(request.uri().path());
+        let request_id = request
+            .headers()
+            .get(REQUEST_ID)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let span = tracing::info_span!(
+            "rpc",
+            method = %format_args!("{}/{}", info.service, info.method),
+            request_id = %request_id
+        );
+        let mut call = Call::start(info, span.clone());
+        let future = self.inner.call(request);
+        Box::pin(
+            async move {
+                match future.await {
+                    Ok(response) => {
+                        if let Some(code) = grpc_code(response.headers()) {
+                            call.finish(code);
+                        }
+                        Ok(response.map(|inner| ObservedBody { inner, call }))
+                    }
+                    Err(error) => {
+                        // tonic turns these errors into statuses after this layer.
+                        let error: BoxError = error.into();
+                        let code = if error.is::<tower::load_shed::error::Overloaded>() {
+                            tonic::Code::ResourceExhausted
+                        } else if error.is::<tonic::TimeoutExpired>() {
+                            tonic::Code::Cancelled
+                        } else {
+                            tonic::Code::Internal
+                        };
+                        call.finish(code as i32);
+                        Err(error)
+                    }
+                }
+            }
+            .instrument(span),
+        )
+    }
+}
+
+/// One call in flight; records its outcome exactly once.
+struct Call {
+    info: MethodInfo,
+    started: Instant,
+    span: tracing::Span,
+    finished: bool,
+}
+
+impl Call {
+    fn start(info: MethodInfo, span: tracing::Span) -> Call {
+        let labels = [
+            ("grpc_type", info.grpc_type.to_owned()),
+            ("grpc_service", info.service.to_string()),
+            ("grpc_method", info.method.to_string()),
+        ];
+        counter!("grpc_server_started_total", &labels).increment(1);
+        gauge!("grpc_server_in_flight", &labels[1..]).increment(1.0);
+        Call {
+            info,
+            started: Instant::now(),
+            span,
+            finished: false,
+        }
+    }
+
+    fn finish(&mut self, code: i32) {
+        if self.finished {
+            return;
+        }
+        self.finished = true;
+        let elapsed = self.started.elapsed();
+        let code_name = code_name(code);
+        let info = &self.info;
+        counter!(
+            "grpc_server_handled_total",
+            "grpc_type" => info.grpc_type,
+            "grpc_service" => info.service.to_string(),
+            "grpc_method" => info.method.to_string(),
+            "grpc_code" => code_name,
+        )
+        .increment(1);
+        histogram!(
+            "grpc_server_handling_seconds",
+            "grpc_type" => info.grpc_type,
+            "grpc_service" => info.service.to_string(),
+            "grpc_method" => info.method.to_string(),
+        )
+        .record(elapsed.as_secs_f64());
+        gauge!(
+            "grpc_server_in_flight",
+            "grpc_service" => info.service.to_string(),
+            "grpc_method" => info.method.to_string(),
+        )
+        .decrement(1.0);
+        let _entered = self.span.enter();
+        let latency_us = elapsed.as_micros() as u64;
+        if info.quiet {
+            tracing::debug!(grpc_code = %code_name, latency_us, "rpc finished");
+        } else {
+            tracing::info!(grpc_code = %code_name, latency_us, "rpc finished");
+        }
+    }
+}
+
+impl Drop for Call {
+    fn drop(&mut self) {
+        self.finish(tonic::Code::Cancelled as i32);
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A response body that reports the call's gRPC code when its trailers go by.
+    pub struct ObservedBody<B> {
+        #[pin]
+        inner: B,
+        call: Call,
+    }
+}
+
+impl<B: Body> Body for ObservedBody<B> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        let this = self.project();
+        let frame = ready!(this.inner.poll_frame(cx));
+        match &frame {
+            Some(Ok(frame)) => {
+                if let Some(trailers) = frame.trailers_ref() {
+                    this.call
+                        .finish(grpc_code(trailers).unwrap_or(tonic::Code::Unknown as i32));
+                }
+            }
+            Some(Err(_)) => this.call.finish(tonic::Code::Internal as i32),
+            None => this.call.finish(tonic::Code::Unknown as i32),
+        }
+        Poll::Ready(frame)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+fn grpc_code(headers: &HeaderMap) -> Option<i32> {
+    headers.get("grpc-status")?.to_str().ok()?.parse().ok()
+}
+
+/// Code names as gRPC spells them elsewhere (go-grpc-prometheus, grpcurl).
+fn code_name(code: i32) -> &'static str {
+    match code {
+        0 => "OK",
+        1 => "Canceled",
+        2 => "Unknown",
+        3 => "InvalidArgument",
+        4 => "DeadlineExceeded",
+        5 => "NotFound",
+        6 => "AlreadyExists",
+        7 => "PermissionDenied",
+        8 => "ResourceExhausted",
+        9 => "FailedPrecondition",
+        10 => "Aborted",
+        11 => "OutOfRange",
+        12 => "Unimplemented",
+        13 => "Internal",
+        14 => "Unavailable",
+        15 => "DataLoss",
+        16 => "Unauthenticated",
+        _ => "Unknown",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn method_table_knows_our_methods_and_their_streaming_type() {
+        let table = MethodTable::from_descriptor_sets(&[certequiv_api::FILE_DESCRIPTOR_SET]);
+        let get = table.lookup("/certequiv.v1.CertificateService/GetCertificate");
+        assert_eq!(
+            (&*get.service, &*get.method, get.grpc_type),
+            ("certequiv.v1.CertificateService", "GetCertificate", "unary")
+        );
+        let batch = table.lookup("/certequiv.v1.EquivalenceService/BatchEvaluate");
+        assert_eq!(batch.grpc_type, "bidi_stream");
+        let unknown = table.lookup("/x.Y/Z");
+        assert_eq!(
+            (&*unknown.service, &*unknown.method),
+            ("unknown", "unknown")
+        );
+    }
+
+    #[test]
+    fn code_names_follow_grpc() {
+        assert_eq!(code_name(0), "OK");
+        assert_eq!(code_name(3), "InvalidArgument");
+        assert_eq!(code_name(99), "Unknown");
+    }
+}
