@@ -240,7 +240,7 @@ pub fn evaluate(
         explanation_zh: String::new(),
         explanation_en: String::new(),
     };
-    let (zh, en) = explain(catalog, claims, applicant, &evaluation);
+    let (zh, en) = explain(catalog, claims, &evaluation);
     evaluation.explanation_zh = zh;
     evaluation.explanation_en = en;
     Ok(evaluation)
@@ -329,8 +329,16 @@ fn resolve(catalog: &Catalog, claim: &Claim) -> Result<ClaimOutcome, EvaluationE
             kind: None,
             score: 0.0,
             candidates: vec![],
-            reason_zh: format!("该证书不在本清单中。{}", entry.note_zh),
-            reason_en: format!("This certificate is not on the list. {}", entry.note_en),
+            reason_zh: if entry.note_zh.is_empty() {
+                "该证书不在本清单中。".to_owned()
+            } else {
+                entry.note_zh.clone()
+            },
+            reason_en: if entry.note_en.is_empty() {
+                "This certificate is not on the list.".to_owned()
+            } else {
+                entry.note_en.clone()
+            },
         });
     }
     let candidates: Vec<Candidate> = outcome
@@ -627,14 +635,39 @@ fn status_en(status: ConditionStatus) -> &'static str {
     }
 }
 
-fn short_name(cert: &Certificate) -> &str {
-    cert.abbreviations.first().map_or(&cert.name_en, |a| a)
+/// The name for an explanation: the Chinese name, with the abbreviation when the name does not
+/// already carry it ("ACCA资深会员证书（Fcca）" needs no "（FCCA）").
+fn display_name_zh(cert: &Certificate) -> String {
+    match cert.abbreviations.first() {
+        Some(abbr) if !cert.name_zh.to_lowercase().contains(&abbr.to_lowercase()) => {
+            format!("{}（{abbr}）", cert.name_zh)
+        }
+        _ => cert.name_zh.clone(),
+    }
+}
+
+fn display_name_en(cert: &Certificate) -> String {
+    match cert.abbreviations.first() {
+        Some(abbr) if !cert.name_en.to_lowercase().contains(&abbr.to_lowercase()) => {
+            format!("{} ({abbr})", cert.name_en)
+        }
+        _ => cert.name_en.clone(),
+    }
+}
+
+/// Lower-cases the first letter, for a clause joined into a sentence.
+fn clause_en(text: &str) -> String {
+    let text = text.trim_end_matches('.');
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|first| first.to_lowercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 fn explain(
     catalog: &Catalog,
     claims: &[Claim],
-    applicant: &Applicant,
     evaluation: &Evaluation,
 ) -> (String, String) {
     let certs = catalog.certificates();
@@ -649,18 +682,16 @@ fn explain(
             (Resolution::Resolved, Some(i)) => {
                 let cert = &certs[i];
                 zh.push_str(&format!(
-                    "持有{}（{}），依据{}第{}部分第{}项，可对应{}职称",
-                    cert.name_zh,
-                    short_name(cert),
+                    "持有{}，依据{}第{}部分第{}项，可对应{}职称",
+                    display_name_zh(cert),
                     catalog.meta().source,
                     cert.section,
                     cert.item,
                     cert.title_level.label_zh()
                 ));
                 en.push_str(&format!(
-                    "{} ({}) corresponds to the {} title level under {} section {} item {}",
-                    cert.name_en,
-                    short_name(cert),
+                    "{} corresponds to the {} title level under {} section {} item {}",
+                    display_name_en(cert),
                     cert.title_level.label_en(),
                     catalog.meta().source,
                     cert.section,
@@ -679,7 +710,7 @@ fn explain(
                     ));
                     en.push_str(&format!(
                         "; {} ({})",
-                        condition.description_en.trim_end_matches('.'),
+                        clause_en(&condition.description_en),
                         status_en(condition.status)
                     ));
                 }
@@ -706,20 +737,6 @@ fn explain(
         Verdict::NeedsConfirmation => "Verdict: HR must confirm the certificate before deciding.",
         Verdict::NotRecognized => "Verdict: not recognized.",
     };
-    if let (Some(level), Some(target)) = (evaluation.highest_level, applicant.target)
-        && target > level
-    {
-        zh.push_str(&format!(
-            "申报{}职称超出清单对应的{}级别。",
-            target.label_zh(),
-            level.label_zh()
-        ));
-        en.push_str(&format!(
-            "The {} target is above the {} level the list supports. ",
-            target.label_en(),
-            level.label_en()
-        ));
-    }
     zh.push_str(verdict_zh);
     en.push_str(verdict_en);
     (zh, en)
