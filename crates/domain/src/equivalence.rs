@@ -665,11 +665,7 @@ fn clause_en(text: &str) -> String {
         .unwrap_or_default()
 }
 
-fn explain(
-    catalog: &Catalog,
-    claims: &[Claim],
-    evaluation: &Evaluation,
-) -> (String, String) {
+fn explain(catalog: &Catalog, claims: &[Claim], evaluation: &Evaluation) -> (String, String) {
     let certs = catalog.certificates();
     let mut zh = String::new();
     let mut en = String::new();

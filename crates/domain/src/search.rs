@@ -616,18 +616,21 @@ impl SearchIndex {
         whole: bool,
     ) -> Vec<(usize, usize)> {
         let text = key.field.text(&certs[key.cert as usize]);
+        if whole {
+            // The query is this whole text: highlight all of it, noise words included.
+            return vec![(0, text.chars().count())];
+        }
         let analyzed = analyze(text);
         let mut spans: Vec<(usize, usize)> = Vec::new();
         for unit in &analyzed.units {
-            let hit = whole
-                || acc.is_some_and(|acc| {
-                    self.vocab.get(unit.text.as_str()).is_some_and(|id| {
-                        key.units
-                            .iter()
-                            .position(|u| u == id)
-                            .is_some_and(|pos| pos < 64 && acc.key_any_mask & (1 << pos) != 0)
-                    })
-                });
+            let hit = acc.is_some_and(|acc| {
+                self.vocab.get(unit.text.as_str()).is_some_and(|id| {
+                    key.units
+                        .iter()
+                        .position(|u| u == id)
+                        .is_some_and(|pos| pos < 64 && acc.key_any_mask & (1 << pos) != 0)
+                })
+            });
             if !hit {
                 continue;
             }
