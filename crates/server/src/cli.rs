@@ -10,7 +10,7 @@ use certequiv_storage::{DEFAULT_JURISDICTION, LoadedCatalog, Source, Store, load
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::telemetry::{self, LogFormat};
-use crate::{Listeners, ServeConfig, convert, run, shutdown};
+use crate::{Listeners, ServeConfig, auth, convert, run, shutdown};
 
 /// Maps international professional certificates to Chinese professional title levels.
 #[derive(Debug, Parser)]
@@ -23,7 +23,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the gRPC API.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Validate catalog files; exits non-zero on any error (for operators' CI).
     Validate(ValidateArgs),
     /// Write one catalog as JSON or CSV to stdout, for spreadsheets and review.
@@ -70,6 +70,23 @@ pub struct ServeArgs {
     /// Close connections gracefully after this age so clients rebalance.
     #[arg(long, env = "CERTEQUIV_MAX_CONNECTION_AGE", default_value = "5m", value_parser = humantime::parse_duration)]
     pub max_connection_age: Duration,
+    /// PEM certificate chain for TLS on the API port (with --tls-key).
+    #[arg(long, env = "CERTEQUIV_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for --tls-cert.
+    #[arg(long, env = "CERTEQUIV_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// PEM CA bundle: clients must present a certificate it signed (mutual TLS).
+    #[arg(long, env = "CERTEQUIV_TLS_CLIENT_CA", requires = "tls_cert")]
+    pub tls_client_ca: Option<PathBuf>,
+    /// File of `CALLER_NAME TOKEN` lines; every call but health checks then needs
+    /// `authorization: Bearer TOKEN`. Re-read when it changes.
+    #[arg(long, env = "CERTEQUIV_AUTH_TOKENS_FILE")]
+    pub auth_tokens_file: Option<PathBuf>,
+    /// Plaintext address serving only grpc.health.v1, for Kubernetes probes when the API port
+    /// requires TLS client certificates.
+    #[arg(long, env = "CERTEQUIV_HEALTH_LISTEN")]
+    pub health_listen: Option<SocketAddr>,
     /// Largest decoded request message, in bytes.
     #[arg(long, env = "CERTEQUIV_MAX_MESSAGE_BYTES", default_value_t = 4 * 1024 * 1024)]
     pub max_message_bytes: usize,
@@ -114,7 +131,7 @@ pub enum ExportFormat {
 /// Runs a parsed command line.
 pub fn main(cli: Cli) -> ExitCode {
     match cli.command {
-        Command::Serve(args) => serve(args),
+        Command::Serve(args) => serve(*args),
         Command::Validate(args) => validate(&args),
         Command::Export(args) => export(&args),
     }
@@ -139,6 +156,35 @@ fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => match auth::tls_config(cert, key, args.tls_client_ca.as_deref())
+        {
+            Ok(tls) => Some(tls),
+            Err(error) => {
+                tracing::error!(%error, "invalid TLS configuration");
+                return ExitCode::FAILURE;
+            }
+        },
+        _ => None,
+    };
+    let tokens = match args
+        .auth_tokens_file
+        .as_deref()
+        .map(auth::TokenFile::open)
+        .transpose()
+    {
+        Ok(tokens) => tokens,
+        Err(error) => {
+            tracing::error!(%error, "invalid auth tokens file");
+            return ExitCode::FAILURE;
+        }
+    };
+    tracing::info!(
+        tls = tls.is_some(),
+        mutual_tls = args.tls_client_ca.is_some(),
+        tokens = tokens.is_some(),
+        "authentication"
+    );
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -158,11 +204,17 @@ fn serve(args: ServeArgs) -> ExitCode {
         max_concurrent_streams: args.max_concurrent_streams,
         max_connection_age: args.max_connection_age,
         max_message_bytes: args.max_message_bytes,
+        tls,
+        tokens,
     };
     let result = runtime.block_on(async {
         let listeners = Listeners {
             grpc: bind(args.listen).await?,
             metrics: Some(bind(args.metrics_listen).await?),
+            health: match args.health_listen {
+                Some(addr) => Some(bind(addr).await?),
+                None => None,
+            },
         };
         run(listeners, store, config, shutdown::signal())
             .await

@@ -4,9 +4,11 @@
 //! `main` only parses flags and calls into [`cli`].
 #![forbid(unsafe_code)]
 
+pub mod auth;
 pub mod cli;
 pub mod convert;
 pub mod error;
+pub mod limit;
 pub mod metrics;
 pub mod observe;
 pub mod services;
@@ -56,6 +58,10 @@ pub struct ServeConfig {
     pub max_connection_age: Duration,
     /// Largest request message accepted after decoding.
     pub max_message_bytes: usize,
+    /// TLS (and, with a client CA, mutual TLS) on the API port.
+    pub tls: Option<tonic::transport::ServerTlsConfig>,
+    /// Bearer tokens required on every call but health checks.
+    pub tokens: Option<Arc<auth::TokenFile>>,
 }
 
 impl Default for ServeConfig {
@@ -69,6 +75,8 @@ impl Default for ServeConfig {
             max_concurrent_streams: 256,
             max_connection_age: Duration::from_secs(300),
             max_message_bytes: 4 * 1024 * 1024,
+            tls: None,
+            tokens: None,
         }
     }
 }
@@ -79,6 +87,8 @@ pub struct Listeners {
     pub grpc: TcpListener,
     /// `GET /metrics`; `None` serves no metrics.
     pub metrics: Option<TcpListener>,
+    /// Plaintext `grpc.health.v1` only, for probes when the API port requires mTLS.
+    pub health: Option<TcpListener>,
 }
 
 /// Why serving stopped with an error.
@@ -139,13 +149,15 @@ pub async fn run(
         .layer(set_request_id)
         .layer(propagate_request_id)
         .layer(observe::ObserveLayer::new(methods))
-        .layer(tower::load_shed::LoadShedLayer::new())
-        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
-            config.max_concurrent_requests,
-        ))
+        .option_layer(config.tokens.clone().map(auth::TokenLayer::new))
+        .layer(limit::ShedLayer::new(config.max_concurrent_requests))
         .into_inner();
     let max = config.max_message_bytes;
-    let router = Server::builder()
+    let mut builder = Server::builder();
+    if let Some(tls) = config.tls.clone() {
+        builder = builder.tls_config(tls)?;
+    }
+    let router = builder
         .timeout(config.request_timeout)
         .max_concurrent_streams(config.max_concurrent_streams)
         .max_connection_age(config.max_connection_age)
@@ -153,7 +165,7 @@ pub async fn run(
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
         .http2_keepalive_timeout(Some(Duration::from_secs(10)))
         .layer(layers)
-        .add_service(health)
+        .add_service(health.clone())
         .add_optional_service(reflection_v1)
         .add_optional_service(reflection_v1alpha)
         .add_service(
@@ -175,6 +187,21 @@ pub async fn run(
             }
             None => tracing::warn!("metrics recorder unavailable, /metrics not served"),
         }
+    }
+
+    if let Some(listener) = listeners.health {
+        tracing::info!(addr = ?listener.local_addr().ok(), "health listening");
+        let health_only = Server::builder()
+            .add_service(health)
+            .serve_with_incoming(TcpListenerStream::new(listener));
+        background.spawn(async move {
+            if let Err(error) = health_only.await {
+                tracing::error!(%error, "health listener failed");
+            }
+        });
+    }
+    if let Some(tokens) = config.tokens.clone() {
+        background.spawn(tokens.watch(Duration::from_secs(2)));
     }
 
     let stop_watching = Arc::new(AtomicBool::new(false));

@@ -182,6 +182,7 @@ impl Equivalence {
     fn evaluate(
         &self,
         request: &pb::EvaluateEquivalenceRequest,
+        caller: Option<&str>,
     ) -> Result<pb::EvaluateEquivalenceResponse, ApiError> {
         let started = Instant::now();
         let selector = convert::selector(&request.catalog_id, &request.as_of, "");
@@ -209,6 +210,7 @@ impl Equivalence {
             verdict = ?evaluation.verdict,
             highest_level = ?evaluation.highest_level.map(|l| l.label_en()),
             applicant_reference = %request.applicant.as_ref().map_or("", |a| a.reference.as_str()),
+            caller = %caller.unwrap_or(""),
             latency_us = started.elapsed().as_micros() as u64,
             "decision"
         );
@@ -229,7 +231,10 @@ impl EquivalenceService for Equivalence {
         &self,
         request: Request<pb::EvaluateEquivalenceRequest>,
     ) -> Result<Response<pb::EvaluateEquivalenceResponse>, Status> {
-        Ok(Response::new(self.evaluate(request.get_ref())?))
+        let caller = crate::auth::caller(&request);
+        Ok(Response::new(
+            self.evaluate(request.get_ref(), caller.as_deref())?,
+        ))
     }
 
     type BatchEvaluateStream = BatchStream;
@@ -238,6 +243,7 @@ impl EquivalenceService for Equivalence {
         &self,
         request: Request<Streaming<pb::EvaluateEquivalenceRequest>>,
     ) -> Result<Response<Self::BatchEvaluateStream>, Status> {
+        let caller = crate::auth::caller(&request);
         let mut incoming = request.into_inner();
         let (tx, rx) = tokio::sync::mpsc::channel(BATCH_BUFFER);
         let service = self.clone();
@@ -246,7 +252,7 @@ impl EquivalenceService for Equivalence {
             while let Some(item) = incoming.next().await {
                 let response = match item {
                     Ok(request) => {
-                        let outcome = match service.evaluate(&request) {
+                        let outcome = match service.evaluate(&request, caller.as_deref()) {
                             Ok(result) => pb::batch_evaluate_response::Outcome::Result(result),
                             Err(error) => {
                                 pb::batch_evaluate_response::Outcome::Error(item_error(&error))

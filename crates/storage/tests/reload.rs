@@ -1,5 +1,6 @@
 //! Hot reload of a catalog directory: good changes are swapped in whole, bad ones refused with
 //! the loaded catalogs kept, and Kubernetes' ConfigMap symlink swap is seen.
+#![allow(clippy::unwrap_used)] // test helpers: a panic is a failed assertion
 
 use std::fs;
 use std::os::unix::fs::symlink;

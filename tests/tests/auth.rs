@@ -1,0 +1,247 @@
+//! Authentication: mutual TLS on the API port with a plaintext health port for probes, and
+//! bearer tokens. Certificates are generated at run time; no private key is committed.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use certequiv_api::v1::certificate_service_client::CertificateServiceClient;
+use certequiv_api::v1::equivalence_service_client::EquivalenceServiceClient;
+use certequiv_api::v1::{
+    CertificateClaim, EvaluateEquivalenceRequest, GetCertificateRequest, certificate_claim,
+};
+use common::{TempDir, spawn_app_with};
+use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
+use tonic::Code;
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity};
+use tonic_health::pb::HealthCheckRequest;
+use tonic_health::pb::health_client::HealthClient;
+
+struct Pki {
+    ca_pem: String,
+    server: (String, String),
+    client: (String, String),
+    stranger: (String, String),
+}
+
+fn leaf(issuer: &CertifiedIssuer<'_, KeyPair>, names: &[&str], cn: &str) -> (String, String) {
+    let key = KeyPair::generate().expect("key");
+    let mut params =
+        CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+            .expect("params");
+    params.distinguished_name.push(DnType::CommonName, cn);
+    let cert = params.signed_by(&key, issuer).expect("sign");
+    (cert.pem(), key.serialize_pem())
+}
+
+fn new_ca(cn: &str) -> CertifiedIssuer<'static, KeyPair> {
+    let mut params = CertificateParams::new(Vec::<String>::new()).expect("params");
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.distinguished_name.push(DnType::CommonName, cn);
+    CertifiedIssuer::self_signed(params, KeyPair::generate().expect("key")).expect("CA")
+}
+
+fn pki() -> Pki {
+    let ca = new_ca("certequiv test CA");
+    let other_ca = new_ca("someone else's CA");
+    Pki {
+        ca_pem: ca.pem(),
+        server: leaf(&ca, &["localhost"], "certequiv"),
+        client: leaf(&ca, &[], "hr-platform"),
+        stranger: leaf(&other_ca, &[], "intruder"),
+    }
+}
+
+fn write(dir: &TempDir, name: &str, text: &str) -> String {
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).expect("write test file");
+    path.to_str().expect("utf-8 path").to_owned()
+}
+
+async fn tls_channel(
+    port: u16,
+    ca: &str,
+    identity: Option<&(String, String)>,
+) -> Result<Channel, tonic::transport::Error> {
+    let mut tls = ClientTlsConfig::new()
+        .ca_certificate(Certificate::from_pem(ca))
+        .domain_name("localhost");
+    if let Some((cert, key)) = identity {
+        tls = tls.identity(Identity::from_pem(cert, key));
+    }
+    // Bounded: a refused handshake must fail the test's call quickly, not hang it.
+    Channel::from_shared(format!("https://127.0.0.1:{port}"))
+        .expect("uri")
+        .connect_timeout(Duration::from_secs(3))
+        .timeout(Duration::from_secs(3))
+        .tls_config(tls)?
+        .connect()
+        .await
+}
+
+fn fcca() -> GetCertificateRequest {
+    GetCertificateRequest {
+        id: "fcca".into(),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn mutual_tls_admits_only_clients_with_a_certificate_from_the_ca() {
+    let pki = pki();
+    let dir = TempDir::new("mtls");
+    let health_port = {
+        // A free port for the plaintext health listener.
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        probe.local_addr().expect("addr").port()
+    };
+    let health_listen = format!("127.0.0.1:{health_port}");
+    let app = spawn_app_with(&[
+        "--tls-cert",
+        &write(&dir, "server.pem", &pki.server.0),
+        "--tls-key",
+        &write(&dir, "server.key", &pki.server.1),
+        "--tls-client-ca",
+        &write(&dir, "ca.pem", &pki.ca_pem),
+        "--health-listen",
+        &health_listen,
+    ]);
+
+    let channel = tls_channel(app.port, &pki.ca_pem, Some(&pki.client))
+        .await
+        .expect("mTLS connect");
+    let cert = CertificateServiceClient::new(channel.clone())
+        .get_certificate(fcca())
+        .await
+        .expect("call over mTLS");
+    assert_eq!(cert.into_inner().id, "fcca");
+
+    // The caller's certificate subject reaches the audit event.
+    let claim = CertificateClaim {
+        claim: Some(certificate_claim::Claim::Text("FCCA".into())),
+    };
+    EquivalenceServiceClient::new(channel)
+        .evaluate_equivalence(EvaluateEquivalenceRequest {
+            claims: vec![claim],
+            ..Default::default()
+        })
+        .await
+        .expect("evaluate over mTLS");
+    let audit = app.wait_for_log(Duration::from_secs(10), |l| {
+        l.contains("audit") && l.contains("decision")
+    });
+    assert!(audit.contains("CN=hr-platform"), "{audit}");
+
+    for identity in [None, Some(&pki.stranger)] {
+        let refused = match tls_channel(app.port, &pki.ca_pem, identity).await {
+            Err(_) => true,
+            Ok(channel) => CertificateServiceClient::new(channel)
+                .get_certificate(fcca())
+                .await
+                .is_err(),
+        };
+        assert!(
+            refused,
+            "a client without a certificate from the CA must be refused"
+        );
+    }
+
+    // Plaintext on the API port gets no answer either.
+    let plain = Channel::from_shared(format!("http://127.0.0.1:{}", app.port))
+        .expect("uri")
+        .connect_timeout(Duration::from_secs(2))
+        .timeout(Duration::from_secs(2))
+        .connect_lazy();
+    let answered = CertificateServiceClient::new(plain)
+        .get_certificate(fcca())
+        .await;
+    assert!(
+        answered.is_err(),
+        "plaintext call on the TLS port: {answered:?}"
+    );
+
+    // Probes use the plaintext health port.
+    let channel = Channel::from_shared(format!("http://{health_listen}"))
+        .expect("uri")
+        .connect()
+        .await
+        .expect("health port");
+    let status = HealthClient::new(channel)
+        .check(HealthCheckRequest {
+            service: "certequiv.v1.CertificateService".into(),
+        })
+        .await
+        .expect("health over plaintext")
+        .into_inner()
+        .status;
+    assert_eq!(status, 1, "SERVING");
+}
+
+#[tokio::test]
+async fn bearer_tokens_guard_every_call_but_health_and_are_reread() {
+    let dir = TempDir::new("tokens");
+    let tokens = write(&dir, "tokens", "# caller token\nhr-platform first-s3cret\n");
+    let app = spawn_app_with(&["--auth-tokens-file", &tokens]);
+    let channel = app.channel().await;
+
+    let call = |token: Option<&'static str>| {
+        let channel = channel.clone();
+        async move {
+            let mut request = tonic::Request::new(fcca());
+            if let Some(token) = token {
+                request.metadata_mut().insert(
+                    "authorization",
+                    format!("Bearer {token}").parse().expect("header"),
+                );
+            }
+            CertificateServiceClient::new(channel)
+                .get_certificate(request)
+                .await
+        }
+    };
+
+    let missing = call(None).await.expect_err("no token");
+    let wrong = call(Some("first-s3cre")).await.expect_err("wrong token");
+    for status in [&missing, &wrong] {
+        assert_eq!(status.code(), Code::Unauthenticated);
+    }
+    assert_eq!(
+        missing.message(),
+        wrong.message(),
+        "no hint which part was wrong"
+    );
+    assert_eq!(
+        call(Some("first-s3cret"))
+            .await
+            .expect("valid token")
+            .into_inner()
+            .id,
+        "fcca"
+    );
+
+    let health = HealthClient::new(channel.clone())
+        .check(HealthCheckRequest {
+            service: String::new(),
+        })
+        .await
+        .expect("health needs no token");
+    assert_eq!(health.into_inner().status, 1);
+
+    std::fs::write(
+        dir.path().join("tokens"),
+        "hr-platform second-s3cret-longer\n",
+    )
+    .expect("rewrite tokens");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while call(Some("second-s3cret-longer")).await.is_err() {
+        assert!(Instant::now() < deadline, "the new token was not picked up");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        call(Some("first-s3cret"))
+            .await
+            .expect_err("old token")
+            .code(),
+        Code::Unauthenticated
+    );
+}
