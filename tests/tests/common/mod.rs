@@ -315,9 +315,10 @@ pub fn spawn_app_with(extra: &[&str]) -> App {
         "127.0.0.1:0",
         "--metrics-listen",
         "127.0.0.1:0",
-        "--log-format",
-        "text",
     ];
+    if !extra.contains(&"--log-format") {
+        args.extend(["--log-format", "text"]);
+    }
     args.extend_from_slice(extra);
     let process = Process::start(&args);
     let Some(line) = process.stdout.wait_for(READY_TIMEOUT, is_serving_line) else {
@@ -341,13 +342,21 @@ pub fn spawn_app_with(extra: &[&str]) -> App {
     }
 }
 
-/// The readiness line: the `serving` message with the bound address.
+/// The readiness line: the `serving` message with the bound address, in text
+/// (`serving addr=Some(…)`) or JSON (`"addr":"Some(…)",…,"message":"serving"`) format.
 pub fn is_serving_line(line: &str) -> bool {
-    line.contains(" serving") && line.contains("addr=Some(")
+    (line.contains(" serving") || line.contains(r#""message":"serving""#))
+        && addr_start(line).is_some()
+}
+
+fn addr_start(line: &str) -> Option<usize> {
+    ["addr=Some(", r#""addr":"Some("#]
+        .iter()
+        .find_map(|marker| line.find(marker).map(|i| i + marker.len()))
 }
 
 fn parse_addr(line: &str) -> Option<SocketAddr> {
-    let start = line.find("addr=Some(")? + "addr=Some(".len();
+    let start = addr_start(line)?;
     let end = start + line[start..].find(')')?;
     line[start..end].parse().ok()
 }
