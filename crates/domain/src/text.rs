@@ -267,6 +267,18 @@ mod tests {
         assert_eq!(last, Some(("会员", 6, 8)));
     }
 
+    proptest::proptest! {
+        #[test]
+        fn normalization_is_idempotent_and_offsets_stay_in_the_text(text in "\\PC{0,256}") {
+            let once = normalize(&text);
+            proptest::prop_assert_eq!(normalize(&once), once.clone());
+            let chars = text.chars().count();
+            for unit in analyze(&text).units {
+                proptest::prop_assert!(unit.start < unit.end && unit.end <= chars, "{:?}", unit);
+            }
+        }
+    }
+
     #[test]
     fn empty_and_symbol_only_text_has_no_units() {
         assert!(analyze("").units.is_empty());
