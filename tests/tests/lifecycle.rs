@@ -266,3 +266,46 @@ fn reported_line(line: &str, file: &Path) -> Option<usize> {
         .collect();
     digits.parse().ok()
 }
+
+#[test]
+fn export_writes_the_catalog_as_csv_and_json() {
+    let run = |format: &str| {
+        let output = Command::new(binary())
+            .args([
+                "export",
+                "--catalog",
+                "beijing-attachment-5",
+                "--format",
+                format,
+            ])
+            .output()
+            .expect("run certequiv export");
+        assert_eq!(output.status.code(), Some(0), "{output:?}");
+        String::from_utf8(output.stdout).expect("UTF-8 output")
+    };
+    let csv = run("csv");
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(rows.len(), 34, "a header and 33 rows");
+    assert!(rows[0].starts_with("id,section,item,name_zh"));
+    assert!(
+        rows[1].starts_with("ieee-fellow,1,1,IEEE会士证书（Fellow）"),
+        "{}",
+        rows[1]
+    );
+    // A cell with an ASCII comma is quoted, so every row keeps its columns in a spreadsheet.
+    assert!(
+        csv.contains(",\"Huawei TECHNOLOGIES Co., Ltd.\","),
+        "issuer cells are quoted"
+    );
+
+    let json = run("json");
+    assert_eq!(json.matches("\"work_scope\":").count(), 33);
+    assert!(json.contains("\"etag\": \""), "{json:.200}");
+
+    let unknown = Command::new(binary())
+        .args(["export", "--catalog", "nope"])
+        .output()
+        .expect("run certequiv export");
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("nope"));
+}
