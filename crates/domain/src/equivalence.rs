@@ -250,13 +250,12 @@ fn resolve(catalog: &Catalog, claim: &Claim) -> Result<ClaimOutcome, EvaluationE
     let certs = catalog.certificates();
     let text = match claim {
         Claim::CertificateId(id) => {
-            let Some(cert) = catalog.certificate(id) else {
+            let Some(i) = catalog.position(id) else {
                 return Err(EvaluationError::UnknownCertificate {
                     id: id.clone(),
                     catalog: catalog.id().to_owned(),
                 });
             };
-            let i = catalog.position(&cert.id).unwrap_or_default();
             return Ok(ClaimOutcome {
                 mutually_recognised_with: None,
                 resolution: Resolution::Resolved,

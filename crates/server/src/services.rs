@@ -8,7 +8,7 @@ use certequiv_api::v1 as pb;
 use certequiv_api::v1::certificate_service_server::CertificateService;
 use certequiv_api::v1::equivalence_service_server::EquivalenceService;
 use certequiv_domain::equivalence;
-use certequiv_storage::{CatalogSet, LoadedCatalog, Selector, Store};
+use certequiv_storage::{LoadedCatalog, Selector, Store};
 use jiff::civil::Date;
 use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status, Streaming};
@@ -36,13 +36,11 @@ impl State {
             .date()
     }
 
-    fn choose(
-        &self,
-        selector: &Selector,
-    ) -> Result<(Arc<CatalogSet>, Arc<LoadedCatalog>), ApiError> {
+    /// The catalog a request selected. The `Arc` keeps that snapshot alive for the whole
+    /// request, whatever a reload swaps in meanwhile.
+    fn choose(&self, selector: &Selector) -> Result<Arc<LoadedCatalog>, ApiError> {
         let set = self.store.snapshot();
-        let chosen = Arc::clone(set.select(selector, Self::today())?);
-        Ok((set, chosen))
+        Ok(Arc::clone(set.select(selector, Self::today())?))
     }
 }
 
@@ -60,7 +58,7 @@ impl CertificateService for Certificates {
         if request.id.trim().is_empty() {
             return Err(ApiError::invalid("id", "must not be empty").into());
         }
-        let (_, loaded) = self.0.choose(&selector)?;
+        let loaded = self.0.choose(&selector)?;
         let catalog = &loaded.catalog;
         let cert = catalog.certificate(&request.id).ok_or_else(|| {
             ApiError::NotFound(format!(
@@ -80,7 +78,7 @@ impl CertificateService for Certificates {
         let selector = convert::selector(&request.catalog_id, &request.as_of, "")?;
         let filter = convert::filter(request.filter.as_ref())?;
         let page_size = convert::page_size(request.page_size, convert::DEFAULT_PAGE_SIZE)?;
-        let (_, loaded) = self.0.choose(&selector)?;
+        let loaded = self.0.choose(&selector)?;
         let catalog = &loaded.catalog;
         let start = convert::parse_page_token(&request.page_token, catalog, &filter)?;
         let (page, next) = catalog.list(&filter, start, page_size);
@@ -122,7 +120,7 @@ impl CertificateService for Certificates {
         else {
             return Err(ApiError::InvalidArgument(violations).into());
         };
-        let (_, loaded) = self.0.choose(&selector)?;
+        let loaded = self.0.choose(&selector)?;
         let catalog = &loaded.catalog;
         let outcome = catalog.search(&query, &filter, limit);
         Ok(Response::new(pb::SearchCertificatesResponse {
@@ -169,7 +167,7 @@ impl CertificateService for Certificates {
         if request.id.trim().is_empty() {
             return Err(ApiError::invalid("id", "must not be empty").into());
         }
-        let (_, loaded) = self.0.choose(&Selector::Id(request.id))?;
+        let loaded = self.0.choose(&Selector::Id(request.id))?;
         Ok(Response::new(convert::catalog(&loaded)))
     }
 }
@@ -197,7 +195,7 @@ impl Equivalence {
                 return Err(ApiError::InvalidArgument(violations));
             }
         };
-        let (_, loaded) = self.0.choose(&selector)?;
+        let loaded = self.0.choose(&selector)?;
         let catalog = &loaded.catalog;
         let evaluation = equivalence::evaluate(catalog, &claims, &applicant)?;
         let decision_id = uuid::Uuid::new_v4().to_string();
