@@ -6,7 +6,7 @@
 //! Scores are calibrated so that one threshold means the same for every query: a *sure hit*
 //! (score ≥ [`SURE_HIT`]) is given only to EXACT/ABBREVIATION/ALIAS matches of exactly one entry.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
 
 use crate::catalog::{Certificate, NotListed};
@@ -23,6 +23,9 @@ const MAX_QUERY_UNITS: usize = 32;
 const MAX_PREFIX_EXPANSIONS: usize = 16;
 const MIN_PREFIX_CHARS: usize = 3;
 const MIN_FUZZY_CHARS: usize = 4;
+/// Up to this many postings for a query's words, every matching certificate is scored: that is
+/// quicker than pruning when there are few (small catalogs, rare words).
+const SMALL_VOLUME: usize = 256;
 
 const SCORE_EXACT: f64 = 1.0;
 const SCORE_ABBREVIATION: f64 = 0.98;
@@ -214,33 +217,67 @@ pub struct KeyClash {
     pub second: String,
 }
 
+// FxHash (rustc-hash) for the index's maps: fast and deterministic. The keys are short texts
+// and ids from the catalog files the operator ships, never from queries, so hash flooding is
+// no concern.
+type FastMap<K, V> = HashMap<K, V, rustc_hash::FxBuildHasher>;
+type FastSet<T> = HashSet<T, rustc_hash::FxBuildHasher>;
+
+/// Postings hold `layer << KEY_BITS | key id`, where the layer is the key's number of units
+/// (capped at [`MAX_LAYER`]): sorted, a posting list runs by key length, then key id.
+const KEY_BITS: u32 = 26;
+const KEY_MASK: u32 = (1 << KEY_BITS) - 1;
+const MAX_LAYER: u32 = (1 << (32 - KEY_BITS)) - 1;
+
 /// A searchable text of one certificate: a name, an abbreviation or an alias.
 #[derive(Debug)]
 struct Key {
     cert: u32,
     field: MatchedField,
-    /// Distinct vocabulary ids of the key's units.
-    units: Box<[u32]>,
+    /// Where the key's distinct vocabulary ids stand in [`SearchIndex::key_units`].
+    units: (u32, u32),
 }
 
 /// The search index of one catalog. Immutable once built.
+///
+/// Search cost does not grow with the catalog: instead of scoring every key that shares a word
+/// with the query, [`SearchIndex::search`] ranks in passes that stop as soon as no entry left
+/// can still reach the results (see [`SearchIndex::search`]), using postings ordered by key
+/// length, because a short key that matches the query scores higher than a long one.
 #[derive(Debug, Default)]
 pub struct SearchIndex {
     keys: Vec<Key>,
-    /// Compact form -> key, for whole-query matches.
-    exact: HashMap<Box<str>, u32>,
-    vocab: HashMap<Box<str>, u32>,
+    /// Distinct vocabulary ids of every key, key after key.
+    key_units: Vec<u32>,
+    /// Certificate `c` owns keys `cert_keys[c]..cert_keys[c + 1]` (keys are made in catalog
+    /// order, so key ids ascend with certificates).
+    cert_keys: Vec<u32>,
+    /// (fingerprint of a compact form, key), sorted, for whole-query matches; a hit is
+    /// confirmed against the key's text.
+    exact: Vec<(u64, u32)>,
+    vocab: FastMap<Box<str>, u32>,
     /// Vocabulary id -> text.
     texts: Vec<Box<str>>,
     /// Vocabulary ids sorted by text, for prefix expansion.
     sorted_vocab: Vec<u32>,
-    /// Vocabulary id -> keys containing it.
-    postings: Vec<Vec<u32>>,
-    /// Hash of a one-character deletion -> Latin vocabulary ids, for typo tolerance.
-    deletes: HashMap<u64, Vec<u32>>,
+    /// Vocabulary id `v` -> keys containing it: `postings[posting_starts[v]..posting_starts[v + 1]]`
+    /// (see [`KEY_BITS`]).
+    postings: Vec<u32>,
+    posting_starts: Vec<u32>,
+    /// Vocabulary id `v` -> the keys whose rarest unit is `v` (ascending): a key made only of
+    /// query words is among those of one of them.
+    anchors: Vec<u32>,
+    anchor_starts: Vec<u32>,
+    /// (hash of a one-character deletion, Latin vocabulary id), sorted, for typo tolerance.
+    deletes: Vec<(u64, u32)>,
     /// Per certificate: sorted vocabulary ids of all its texts (keys, issuers, country, fields),
-    /// the words a query may add to a key and still name this entry.
-    context: Vec<Box<[u32]>>,
+    /// the words a query may add to a key and still name this entry:
+    /// `context[context_starts[c]..context_starts[c + 1]]`.
+    context: Vec<u32>,
+    context_starts: Vec<u32>,
+    /// Vocabulary id -> certificates whose context holds it, ascending.
+    context_postings: Vec<u32>,
+    context_posting_starts: Vec<u32>,
     /// Analyzed names of certificates known not to be on the list.
     not_listed: Vec<Vec<Analyzed>>,
     /// Certifications an entry is mutually recognised with: (name, analyzed name, entry).
@@ -255,38 +292,65 @@ impl SearchIndex {
     ) -> Result<SearchIndex, Vec<KeyClash>> {
         let mut index = SearchIndex::default();
         let mut clashes = Vec::new();
+        // Lower-case ASCII words that `analyze` drops as noise.
+        let mut noise: FastSet<Box<str>> = FastSet::default();
+        // Fingerprint of a compact form -> the first key with it.
+        let mut seen: FastMap<u64, u32> = FastMap::default();
+        // Keys whose fingerprint another compact form already has (practically never).
+        let mut collided: Vec<(u64, u32)> = Vec::new();
+        // Issuers, countries and fields repeat across entries: analyze each text once.
+        let mut extra_units: FastMap<&str, Box<[u32]>> = FastMap::default();
+        let mut context: Vec<u32> = Vec::new();
+        index.cert_keys.reserve(certs.len() + 1);
+        index.context_starts.reserve(certs.len() + 1);
         for (ci, cert) in certs.iter().enumerate() {
             let ci = ci as u32;
+            index.cert_keys.push(index.keys.len() as u32);
+            index.context_starts.push(index.context.len() as u32);
             let fields = [MatchedField::NameZh, MatchedField::NameEn]
                 .into_iter()
                 .chain((0..cert.abbreviations.len()).map(MatchedField::Abbreviation))
                 .chain((0..cert.aliases.len()).map(MatchedField::Alias));
-            let mut context: Vec<u32> = Vec::new();
+            context.clear();
             for field in fields {
-                let analyzed = analyze(field.text(cert));
-                if analyzed.units.is_empty() {
+                let start = index.key_units.len();
+                let Some(compact) = index.push_key_units(field.text(cert), &mut noise) else {
                     continue;
-                }
-                let units = index.intern_all(&analyzed);
-                context.extend_from_slice(&units);
+                };
+                let end = index.key_units.len();
                 let key_id = index.keys.len() as u32;
-                for &unit in &units {
-                    index.postings[unit as usize].push(key_id);
-                }
+                assert!(key_id <= KEY_MASK, "too many names in one catalog");
+                context.extend_from_slice(&index.key_units[start..end]);
                 index.keys.push(Key {
                     cert: ci,
                     field,
-                    units,
+                    units: (start as u32, end as u32),
                 });
-                match index.exact.get(analyzed.compact.as_str()) {
+                let fingerprint = hash_str(&compact);
+                let Some(&first) = seen.get(&fingerprint) else {
+                    seen.insert(fingerprint, key_id);
+                    index.exact.push((fingerprint, key_id));
+                    continue;
+                };
+                // The same fingerprint: the same compact form, unless the hashes collide.
+                let same = std::iter::once(first)
+                    .chain(
+                        collided
+                            .iter()
+                            .filter(|(f, _)| *f == fingerprint)
+                            .map(|&(_, k)| k),
+                    )
+                    .find(|&k| index.compact_of(certs, k) == compact);
+                match same {
                     None => {
-                        index.exact.insert(analyzed.compact.into(), key_id);
+                        collided.push((fingerprint, key_id));
+                        index.exact.push((fingerprint, key_id));
                     }
-                    Some(&other) => {
+                    Some(other) => {
                         let other_cert = index.keys[other as usize].cert;
                         if other_cert != ci {
                             clashes.push(KeyClash {
-                                text: analyzed.compact,
+                                text: compact,
                                 first: certs[other_cert as usize].id.clone(),
                                 second: cert.id.clone(),
                             });
@@ -301,8 +365,18 @@ impl SearchIndex {
                 .chain(std::iter::once(cert.country_or_region.as_str()))
                 .chain(cert.fields.iter().map(String::as_str));
             for text in extra {
-                let units = index.intern_all(&analyze(text));
+                if let Some(units) = extra_units.get(text) {
+                    context.extend_from_slice(units);
+                    continue;
+                }
+                let analyzed = analyze(text);
+                let units: Box<[u32]> = analyzed
+                    .distinct_units()
+                    .into_iter()
+                    .map(|unit| index.intern(unit))
+                    .collect();
                 context.extend_from_slice(&units);
+                extra_units.insert(text, units);
             }
             for rule in &cert.rules {
                 if let crate::rules::Rule::MutualRecognition { names, .. } = rule {
@@ -316,11 +390,14 @@ impl SearchIndex {
             }
             context.sort_unstable();
             context.dedup();
-            index.context.push(context.into_boxed_slice());
+            index.context.extend_from_slice(&context);
         }
+        index.cert_keys.push(index.keys.len() as u32);
+        index.context_starts.push(index.context.len() as u32);
         if !clashes.is_empty() {
             return Err(clashes);
         }
+        index.exact.sort_unstable();
         index.not_listed = not_listed
             .iter()
             .map(|entry| {
@@ -332,47 +409,184 @@ impl SearchIndex {
                     .collect()
             })
             .collect();
-        let mut sorted: Vec<u32> = (0..index.texts.len() as u32).collect();
+        let vocab_len = index.texts.len();
+        let mut sorted: Vec<u32> = (0..vocab_len as u32).collect();
         sorted.sort_unstable_by(|&a, &b| index.texts[a as usize].cmp(&index.texts[b as usize]));
         index.sorted_vocab = sorted;
+
+        // Postings by counting sort: keys in id order, then each list ordered by key length.
+        let mut starts = vec![0u32; vocab_len + 1];
+        for &v in &index.key_units {
+            starts[v as usize + 1] += 1;
+        }
+        for v in 0..vocab_len {
+            starts[v + 1] += starts[v];
+        }
+        let mut fill = starts.clone();
+        index.postings = vec![0; index.key_units.len()];
+        for (key_id, key) in index.keys.iter().enumerate() {
+            let units = &index.key_units[key.units.0 as usize..key.units.1 as usize];
+            let layer = (units.len() as u32).min(MAX_LAYER);
+            for &v in units {
+                index.postings[fill[v as usize] as usize] = layer << KEY_BITS | key_id as u32;
+                fill[v as usize] += 1;
+            }
+        }
+        for v in 0..vocab_len {
+            index.postings[starts[v] as usize..starts[v + 1] as usize].sort_unstable();
+        }
+        index.posting_starts = starts;
+
+        // Each key under its rarest unit (fewest postings, then lowest id).
+        let df = |v: u32| index.posting_starts[v as usize + 1] - index.posting_starts[v as usize];
+        let anchor_of: Vec<u32> = index
+            .keys
+            .iter()
+            .map(|key| {
+                let units = &index.key_units[key.units.0 as usize..key.units.1 as usize];
+                units
+                    .iter()
+                    .copied()
+                    .min_by_key(|&v| (df(v), v))
+                    .unwrap_or(0)
+            })
+            .collect();
+        let mut starts = vec![0u32; vocab_len + 1];
+        for &v in &anchor_of {
+            starts[v as usize + 1] += 1;
+        }
+        for v in 0..vocab_len {
+            starts[v + 1] += starts[v];
+        }
+        let mut fill = starts.clone();
+        index.anchors = vec![0; anchor_of.len()];
+        for (key_id, &v) in anchor_of.iter().enumerate() {
+            index.anchors[fill[v as usize] as usize] = key_id as u32;
+            fill[v as usize] += 1;
+        }
+        index.anchor_starts = starts;
+
+        let mut counts = vec![0u32; vocab_len + 1];
+        for &v in &index.context {
+            counts[v as usize + 1] += 1;
+        }
+        for v in 0..vocab_len {
+            counts[v + 1] += counts[v];
+        }
+        index.context_posting_starts = counts.clone();
+        index.context_postings = vec![0; index.context.len()];
+        for c in 0..certs.len() {
+            let (start, end) = (index.context_starts[c], index.context_starts[c + 1]);
+            for &v in &index.context[start as usize..end as usize] {
+                index.context_postings[counts[v as usize] as usize] = c as u32;
+                counts[v as usize] += 1;
+            }
+        }
+
         for (id, text) in index.texts.iter().enumerate() {
-            let id = id as u32;
             if text.chars().count() >= MIN_FUZZY_CHARS && !text.chars().any(crate::text::is_cjk) {
                 for variant in deletions(text) {
-                    index
-                        .deletes
-                        .entry(hash_str(&variant))
-                        .or_default()
-                        .push(id);
+                    index.deletes.push((hash_str(&variant), id as u32));
                 }
             }
         }
-        for ids in index.deletes.values_mut() {
-            ids.sort_unstable();
-            ids.dedup();
-        }
+        index.deletes.sort_unstable();
+        index.deletes.dedup();
+        index.keys.shrink_to_fit();
+        index.key_units.shrink_to_fit();
+        index.exact.shrink_to_fit();
+        index.texts.shrink_to_fit();
+        index.context.shrink_to_fit();
+        index.deletes.shrink_to_fit();
+        index.mutual.shrink_to_fit();
         Ok(index)
     }
 
-    fn intern_all(&mut self, analyzed: &Analyzed) -> Box<[u32]> {
-        let mut ids: Vec<u32> = analyzed
-            .distinct_units()
-            .into_iter()
-            .map(|unit| self.intern(unit))
-            .collect();
-        ids.dedup();
-        ids.into_boxed_slice()
+    /// Interns the distinct units of a key's text onto `key_units` and returns its compact
+    /// form; `None` when the text has no units. The same as [`analyze`], with a shortcut for
+    /// ASCII text (most names): NFKC leaves ASCII as it is, so its words are the runs of ASCII
+    /// letters and digits, lower-cased, less the words `analyze` drops as noise.
+    fn push_key_units(&mut self, text: &str, noise: &mut FastSet<Box<str>>) -> Option<String> {
+        let start = self.key_units.len();
+        let compact = if text.is_ascii() {
+            let mut compact = String::with_capacity(text.len());
+            let mut word = String::new();
+            for raw in text.split(|c: char| !c.is_ascii_alphanumeric()) {
+                if raw.is_empty() {
+                    continue;
+                }
+                word.clear();
+                word.extend(raw.chars().map(|c| c.to_ascii_lowercase()));
+                let id = match self.vocab.get(word.as_str()) {
+                    Some(&id) => id,
+                    None if noise.contains(word.as_str()) => continue,
+                    None if analyze(&word).units.is_empty() => {
+                        noise.insert(word.as_str().into());
+                        continue;
+                    }
+                    None => self.intern(&word),
+                };
+                compact.push_str(&word);
+                if !self.key_units[start..].contains(&id) {
+                    self.key_units.push(id);
+                }
+            }
+            compact
+        } else {
+            let analyzed = analyze(text);
+            for unit in analyzed.distinct_units() {
+                let id = self.intern(unit);
+                self.key_units.push(id);
+            }
+            analyzed.compact
+        };
+        (self.key_units.len() > start).then_some(compact)
     }
 
     fn intern(&mut self, unit: &str) -> u32 {
         if let Some(&id) = self.vocab.get(unit) {
             return id;
         }
-        let id = self.postings.len() as u32;
+        let id = self.texts.len() as u32;
         self.vocab.insert(unit.into(), id);
         self.texts.push(unit.into());
-        self.postings.push(Vec::new());
         id
+    }
+
+    fn units(&self, key: &Key) -> &[u32] {
+        &self.key_units[key.units.0 as usize..key.units.1 as usize]
+    }
+
+    fn postings_of(&self, vocab: u32) -> &[u32] {
+        let v = vocab as usize;
+        &self.postings[self.posting_starts[v] as usize..self.posting_starts[v + 1] as usize]
+    }
+
+    fn context_of(&self, cert: u32) -> &[u32] {
+        let c = cert as usize;
+        &self.context[self.context_starts[c] as usize..self.context_starts[c + 1] as usize]
+    }
+
+    fn context_postings_of(&self, vocab: u32) -> &[u32] {
+        let v = vocab as usize;
+        &self.context_postings
+            [self.context_posting_starts[v] as usize..self.context_posting_starts[v + 1] as usize]
+    }
+
+    fn compact_of(&self, certs: &[Certificate], key_id: u32) -> String {
+        let key = &self.keys[key_id as usize];
+        analyze(key.field.text(&certs[key.cert as usize])).compact
+    }
+
+    /// The key whose compact form is `compact`, if any.
+    fn whole_key(&self, certs: &[Certificate], compact: &str) -> Option<u32> {
+        let fingerprint = hash_str(compact);
+        let start = self.exact.partition_point(|&(f, _)| f < fingerprint);
+        self.exact[start..]
+            .iter()
+            .take_while(|&&(f, _)| f == fingerprint)
+            .map(|&(_, key)| key)
+            .find(|&key| self.compact_of(certs, key) == compact)
     }
 
     /// The not-listed entry one of whose names the query contains, if any.
@@ -393,6 +607,25 @@ impl SearchIndex {
     }
 
     /// Searches `certs` (the catalog this index was built from).
+    ///
+    /// An entry's score is the best of: its sure candidates (a key that is the whole query, or
+    /// a key plus the entry's own words), the partial score of its best key, and the share of
+    /// the query its texts cover (context). The results are the best `limit` entries by
+    /// score, then catalog order. They are found without scoring every entry that shares a
+    /// word with the query:
+    /// 1. every sure entry, from the exact-form table and the keys made of query words only
+    ///    (each key is listed under its rarest word; a complete pass, since two sure entries
+    ///    make none sure);
+    /// 2. the best `limit` entries by partial score: the postings of the query's words are
+    ///    walked one key length at a time, most promising length first. A key's score is
+    ///    bounded by the query words it holds and its length, so the longest lists, which
+    ///    together cannot place a key, are only probed, never walked (MaxScore); passes at
+    ///    falling score floors find good results early, and lengths whose best possible key
+    ///    cannot place are skipped;
+    /// 3. the best `limit` entries by context, the same way over per-word lists of entries.
+    ///
+    /// Every entry of the best `limit` is best in one of these, so ranking their union gives
+    /// the same results as scoring every entry (a test compares both).
     pub fn search(
         &self,
         certs: &[Certificate],
@@ -400,109 +633,180 @@ impl SearchIndex {
         filter: &CertificateFilter,
         limit: usize,
     ) -> SearchOutcome {
-        let analyzed = analyze(query.as_str());
-        let mut query_units = analyzed.distinct_units();
-        query_units.truncate(MAX_QUERY_UNITS);
-        if query_units.is_empty() || limit == 0 {
+        let Some(prepared) = self.prepare(certs, query) else {
+            return SearchOutcome::default();
+        };
+        if limit == 0 {
             return SearchOutcome::default();
         }
-
-        let mut accs: HashMap<u32, KeyAcc> = HashMap::new();
-        let mut query_vocab: Vec<Option<u32>> = Vec::with_capacity(query_units.len());
-        for (qi, unit) in query_units.iter().enumerate() {
-            let exact = self.vocab.get(*unit).copied();
-            query_vocab.push(exact);
-            for (vocab_id, quality) in self.expand(unit, exact) {
-                for &key_id in &self.postings[vocab_id as usize] {
-                    accs.entry(key_id).or_default().record(
-                        qi,
-                        quality,
-                        &self.keys[key_id as usize],
-                        vocab_id,
-                    );
-                }
-            }
+        let volume: usize = prepared
+            .lists
+            .iter()
+            .map(|l| self.postings_of(l.vocab).len())
+            .sum();
+        if volume <= SMALL_VOLUME {
+            self.search_all(certs, &prepared, filter, limit)
+        } else {
+            self.search_pruned(certs, &prepared, filter, limit)
         }
+    }
 
-        let mut best: HashMap<u32, Candidate> = HashMap::new();
-        let whole_key = self.exact.get(analyzed.compact.as_str()).copied();
-        if let Some(key_id) = whole_key {
-            let key = &self.keys[key_id as usize];
-            let score = match key.field.kind() {
-                MatchKind::Exact => SCORE_EXACT,
-                MatchKind::Abbreviation => SCORE_ABBREVIATION,
-                _ => SCORE_ALIAS,
-            };
-            best.insert(
-                key.cert,
-                Candidate {
-                    key: key_id,
-                    score,
-                    kind: key.field.kind(),
-                    covers_query: true,
-                },
-            );
-        }
-        for (&key_id, acc) in &accs {
-            let key = &self.keys[key_id as usize];
-            let candidate = self.score(key_id, key, acc, &query_vocab);
-            match best.get(&key.cert) {
-                Some(current) if !candidate.beats(current) => {}
-                _ => {
-                    best.insert(key.cert, candidate);
-                }
-            }
-        }
+    /// Scores every certificate that has a key matching the query: quickest when few do.
+    fn search_all(
+        &self,
+        certs: &[Certificate],
+        prepared: &Prepared,
+        filter: &CertificateFilter,
+        limit: usize,
+    ) -> SearchOutcome {
+        let mut run = Run {
+            index: self,
+            query: prepared,
+            evals: FastMap::default(),
+        };
+        let mut matching: Vec<u32> = prepared
+            .lists
+            .iter()
+            .flat_map(|l| self.postings_of(l.vocab))
+            .map(|&posting| self.keys[(posting & KEY_MASK) as usize].cert)
+            .chain(prepared.whole_key.map(|k| self.keys[k as usize].cert))
+            .collect();
+        matching.sort_unstable();
+        matching.dedup();
+        let ranked: Vec<(u32, Eval)> = matching
+            .into_iter()
+            .filter_map(|cert| run.eval(cert).map(|e| (cert, e)))
+            .collect();
+        let sure = ranked
+            .iter()
+            .filter(|(_, e)| e.best.score >= SURE_HIT)
+            .count();
+        let covering = ranked.iter().filter(|(_, e)| e.best.covers_query).count();
+        let ambiguous = sure != 1 && covering >= 2;
+        self.finish(certs, prepared, ranked, sure, ambiguous, filter, limit)
+    }
 
-        // Words can come from several texts of one entry ("电气电子工程师学会" is the issuer,
-        // "会士" the name): coverage of the query by everything the entry says, a little below
-        // a single key covering it.
-        for (&cert, candidate) in best.iter_mut() {
-            if candidate.score >= SURE_HIT {
-                continue;
-            }
-            let context = &self.context[cert as usize];
-            let covered = query_vocab
-                .iter()
-                .filter(|v| v.is_some_and(|v| context.binary_search(&v).is_ok()))
-                .count();
-            let context_score = SCORE_CONTEXT_MAX * covered as f64 / query_vocab.len() as f64;
-            if context_score > candidate.score {
-                candidate.score = context_score;
-                candidate.kind = MatchKind::Partial;
-            }
-        }
+    /// Ranks only the certificates that can make the results (see [`SearchIndex::search`]).
+    fn search_pruned(
+        &self,
+        certs: &[Certificate],
+        prepared: &Prepared,
+        filter: &CertificateFilter,
+        limit: usize,
+    ) -> SearchOutcome {
+        let mut run = Run {
+            index: self,
+            query: prepared,
+            evals: FastMap::default(),
+        };
+        let passes = |cert: u32| filter.is_empty() || filter.matches(&certs[cert as usize]);
 
-        let mut ranked: Vec<(u32, Candidate)> = best.into_iter().collect();
-        ranked.sort_by(|(ca, a), (cb, b)| b.score.total_cmp(&a.score).then(ca.cmp(cb)));
+        let sure = run.sure_certs();
+        let by_partial = run.top_by_partial(limit, &passes);
+        let by_context = run.top_by_context(limit, &passes);
+        let mut pool: Vec<u32> = sure
+            .iter()
+            .copied()
+            .chain(by_partial)
+            .chain(by_context)
+            .collect();
+        pool.sort_unstable();
+        pool.dedup();
+        let ranked: Vec<(u32, Eval)> = pool
+            .into_iter()
+            .filter_map(|cert| run.eval(cert).map(|e| (cert, e)))
+            .collect();
+        // The top is sure exactly when one entry is; then nothing is ambiguous. Two sure
+        // entries both cover the query.
+        let ambiguous = match sure.len() {
+            0 => run.count_covering(2) >= 2,
+            1 => false,
+            _ => true,
+        };
+        self.finish(
+            certs,
+            prepared,
+            ranked,
+            sure.len(),
+            ambiguous,
+            filter,
+            limit,
+        )
+    }
 
-        let sure = ranked.iter().filter(|(_, c)| c.score >= SURE_HIT).count();
+    /// The outcome from the certificates that can make the results, `sure` of them sure.
+    #[allow(clippy::too_many_arguments)]
+    fn finish(
+        &self,
+        certs: &[Certificate],
+        prepared: &Prepared,
+        mut ranked: Vec<(u32, Eval)>,
+        sure: usize,
+        ambiguous: bool,
+        filter: &CertificateFilter,
+        limit: usize,
+    ) -> SearchOutcome {
+        ranked.sort_by(|(ca, a), (cb, b)| b.best.score.total_cmp(&a.best.score).then(ca.cmp(cb)));
         if sure > 1 {
-            for (_, c) in ranked.iter_mut() {
-                c.score = c.score.min(SCORE_PARTIAL_MAX);
+            for (_, e) in ranked.iter_mut() {
+                e.best.score = e.best.score.min(SCORE_PARTIAL_MAX);
             }
         }
-        let ambiguous = ranked.first().is_some_and(|(_, c)| c.score < SURE_HIT)
-            && ranked.iter().filter(|(_, c)| c.covers_query).count() >= 2;
-
         let hits = ranked
             .into_iter()
-            .filter(|(ci, _)| filter.matches(&certs[*ci as usize]))
+            .filter(|(ci, _)| filter.is_empty() || filter.matches(&certs[*ci as usize]))
             .take(limit)
-            .map(|(ci, c)| {
-                let key = &self.keys[c.key as usize];
-                let highlights =
-                    self.highlights(certs, key, accs.get(&c.key), whole_key == Some(c.key));
+            .map(|(ci, e)| {
+                let key = &self.keys[e.best.key as usize];
+                let whole = prepared.whole_key == Some(e.best.key);
+                let highlights = self.highlights(certs, key, Some(&e.acc), whole);
                 SearchHit {
                     cert: ci as usize,
-                    score: c.score,
-                    kind: c.kind,
+                    score: e.best.score,
+                    kind: e.best.kind,
                     field: key.field,
                     highlights,
                 }
             })
             .collect();
         SearchOutcome { hits, ambiguous }
+    }
+
+    /// The query's units, what each matches in the vocabulary, and its whole-query key.
+    fn prepare(&self, certs: &[Certificate], query: &QueryText) -> Option<Prepared> {
+        let analyzed = analyze(query.as_str());
+        let mut query_units = analyzed.distinct_units();
+        query_units.truncate(MAX_QUERY_UNITS);
+        if query_units.is_empty() {
+            return None;
+        }
+        let mut lists: Vec<QueryList> = Vec::new();
+        let mut query_vocab: Vec<Option<u32>> = Vec::with_capacity(query_units.len());
+        for (qi, unit) in query_units.iter().enumerate() {
+            let exact = self.vocab.get(*unit).copied();
+            query_vocab.push(exact);
+            for (vocab, quality) in self.expand(unit, exact) {
+                match lists.iter_mut().find(|l| l.vocab == vocab) {
+                    Some(list) => list.matches.push((qi, quality)),
+                    None => lists.push(QueryList {
+                        vocab,
+                        matches: vec![(qi, quality)],
+                    }),
+                }
+            }
+        }
+        lists.sort_unstable_by_key(|l| l.vocab);
+        let mut exact_vocab: Vec<u32> = query_vocab.iter().flatten().copied().collect();
+        exact_vocab.sort_unstable();
+        exact_vocab.dedup();
+        let whole_key = self.whole_key(certs, &analyzed.compact);
+        Some(Prepared {
+            n: query_units.len(),
+            query_vocab,
+            lists,
+            exact_vocab,
+            whole_key,
+        })
     }
 
     /// Vocabulary entries a query unit matches, with the quality of each match.
@@ -529,10 +833,13 @@ impl SearchIndex {
             let mut seen: Vec<u32> = Vec::new();
             let probes = std::iter::once(unit.to_owned()).chain(deletions(unit));
             for probe in probes {
-                let Some(ids) = self.deletes.get(&hash_str(&probe)) else {
-                    continue;
-                };
-                for &id in ids {
+                let hash = hash_str(&probe);
+                let start = self.deletes.partition_point(|&(h, _)| h < hash);
+                let ids = self.deletes[start..]
+                    .iter()
+                    .take_while(|&&(h, _)| h == hash)
+                    .map(|&(_, id)| id);
+                for id in ids {
                     if seen.contains(&id) || out.iter().any(|(o, _)| *o == id) {
                         continue;
                     }
@@ -554,6 +861,8 @@ impl SearchIndex {
         out
     }
 
+    /// The candidate a key makes: sure when the key is all query words and the rest of the
+    /// query is the entry's own words, partial otherwise.
     fn score(
         &self,
         key_id: u32,
@@ -562,10 +871,10 @@ impl SearchIndex {
         query_vocab: &[Option<u32>],
     ) -> Candidate {
         let n_query = query_vocab.len();
-        let key_units = key.units.len().max(1);
-        let key_all_exact = acc.key_exact_mask.count_ones() as usize == key.units.len();
+        let units = self.units(key);
+        let key_all_exact = acc.key_exact_mask.count_ones() as usize == units.len();
         if key_all_exact && key.field.kind().names_entry() {
-            let context = &self.context[key.cert as usize];
+            let context = self.context_of(key.cert);
             let own_words = (0..n_query).all(|qi| {
                 acc.exact_mask & (1 << qi) != 0
                     || query_vocab[qi].is_some_and(|v| context.binary_search(&v).is_ok())
@@ -579,33 +888,7 @@ impl SearchIndex {
                 };
             }
         }
-        let mut quality = 0.0;
-        let mut fuzzy = false;
-        for qi in 0..n_query {
-            let bit = 1u64 << qi;
-            if acc.exact_mask & bit != 0 {
-                quality += QUALITY_EXACT;
-            } else if acc.prefix_mask & bit != 0 {
-                quality += QUALITY_PREFIX;
-            } else if acc.fuzzy_mask & bit != 0 {
-                quality += QUALITY_FUZZY;
-                fuzzy = true;
-            }
-        }
-        let query_cover = quality / n_query as f64;
-        let key_cover = (acc.key_any_mask.count_ones() as f64 / key_units as f64).min(1.0);
-        let score = SCORE_PARTIAL_MAX * query_cover * (0.6 + 0.4 * key_cover);
-        let full = (1u64 << n_query) - 1;
-        Candidate {
-            key: key_id,
-            score: score.clamp(0.0, SCORE_PARTIAL_MAX),
-            kind: if fuzzy {
-                MatchKind::Fuzzy
-            } else {
-                MatchKind::Partial
-            },
-            covers_query: (acc.exact_mask | acc.prefix_mask) & full == full,
-        }
+        partial_candidate(key_id, units.len(), acc, n_query)
     }
 
     fn highlights(
@@ -620,12 +903,13 @@ impl SearchIndex {
             // The query is this whole text: highlight all of it, noise words included.
             return vec![(0, text.chars().count())];
         }
+        let units = self.units(key);
         let analyzed = analyze(text);
         let mut spans: Vec<(usize, usize)> = Vec::new();
         for unit in &analyzed.units {
             let hit = acc.is_some_and(|acc| {
                 self.vocab.get(unit.text.as_str()).is_some_and(|id| {
-                    key.units
+                    units
                         .iter()
                         .position(|u| u == id)
                         .is_some_and(|pos| pos < 64 && acc.key_any_mask & (1 << pos) != 0)
@@ -643,8 +927,690 @@ impl SearchIndex {
     }
 }
 
+/// The partial candidate of a key with `key_units` units: how much of the query it matches,
+/// and how well, times how much of the key the query matches.
+fn partial_candidate(key_id: u32, key_units: usize, acc: &KeyAcc, n_query: usize) -> Candidate {
+    let key_units = key_units.max(1);
+    let mut quality = 0.0;
+    let mut fuzzy = false;
+    for qi in 0..n_query {
+        let bit = 1u64 << qi;
+        if acc.exact_mask & bit != 0 {
+            quality += QUALITY_EXACT;
+        } else if acc.prefix_mask & bit != 0 {
+            quality += QUALITY_PREFIX;
+        } else if acc.fuzzy_mask & bit != 0 {
+            quality += QUALITY_FUZZY;
+            fuzzy = true;
+        }
+    }
+    let query_cover = quality / n_query as f64;
+    let key_cover = (acc.key_any_mask.count_ones() as f64 / key_units as f64).min(1.0);
+    let score = SCORE_PARTIAL_MAX * query_cover * (0.6 + 0.4 * key_cover);
+    let full = (1u64 << n_query) - 1;
+    Candidate {
+        key: key_id,
+        score: score.clamp(0.0, SCORE_PARTIAL_MAX),
+        kind: if fuzzy {
+            MatchKind::Fuzzy
+        } else {
+            MatchKind::Partial
+        },
+        covers_query: (acc.exact_mask | acc.prefix_mask) & full == full,
+    }
+}
+
+/// A query ready to run: its units and the vocabulary each matches.
+#[derive(Debug)]
+struct Prepared {
+    /// Number of query units.
+    n: usize,
+    /// Per query unit, the vocabulary id it equals.
+    query_vocab: Vec<Option<u32>>,
+    /// Every vocabulary id some unit matches, ascending.
+    lists: Vec<QueryList>,
+    /// The vocabulary ids query units equal, ascending.
+    exact_vocab: Vec<u32>,
+    /// The key whose compact form is the whole query.
+    whole_key: Option<u32>,
+}
+
+/// One vocabulary id a query matches: which query units match it, and how well.
+#[derive(Debug)]
+struct QueryList {
+    vocab: u32,
+    matches: Vec<(usize, f64)>,
+}
+
+/// Everything search needs to know about one certificate for one query.
+#[derive(Debug, Clone, Copy)]
+struct Eval {
+    /// The entry's result: its best key candidate, raised by context.
+    best: Candidate,
+    /// What the best key matched, for highlights.
+    acc: KeyAcc,
+    /// Best partial score of its keys (whether or not a key is sure).
+    partial: f64,
+    /// Score for the share of the query its texts cover.
+    context: f64,
+}
+
+/// One search: the prepared query and the certificates evaluated so far.
+struct Run<'a> {
+    index: &'a SearchIndex,
+    query: &'a Prepared,
+    evals: FastMap<u32, Option<Eval>>,
+}
+
+impl Run<'_> {
+    /// What key `key_id` matches of the query; `None` when nothing.
+    fn key_acc(&self, key_id: u32) -> Option<KeyAcc> {
+        let key = &self.index.keys[key_id as usize];
+        let mut acc = KeyAcc::default();
+        let mut any = false;
+        for (pos, unit) in self.index.units(key).iter().enumerate() {
+            if let Ok(li) = self.query.lists.binary_search_by_key(unit, |l| l.vocab) {
+                for &(qi, quality) in &self.query.lists[li].matches {
+                    acc.record(qi, quality, pos);
+                    any = true;
+                }
+            }
+        }
+        any.then_some(acc)
+    }
+
+    /// Scores one certificate in full; `None` when none of its keys matches the query.
+    fn eval(&mut self, cert: u32) -> Option<Eval> {
+        if let Some(eval) = self.evals.get(&cert) {
+            return *eval;
+        }
+        let eval = self.compute(cert);
+        self.evals.insert(cert, eval);
+        eval
+    }
+
+    fn compute(&self, cert: u32) -> Option<Eval> {
+        let index = self.index;
+        let query = self.query;
+        let mut best: Option<(Candidate, KeyAcc)> = None;
+        if let Some(whole) = query.whole_key {
+            let key = &index.keys[whole as usize];
+            if key.cert == cert {
+                let score = match key.field.kind() {
+                    MatchKind::Exact => SCORE_EXACT,
+                    MatchKind::Abbreviation => SCORE_ABBREVIATION,
+                    _ => SCORE_ALIAS,
+                };
+                let candidate = Candidate {
+                    key: whole,
+                    score,
+                    kind: key.field.kind(),
+                    covers_query: true,
+                };
+                best = Some((candidate, self.key_acc(whole).unwrap_or_default()));
+            }
+        }
+        let mut partial: f64 = 0.0;
+        let c = cert as usize;
+        for key_id in index.cert_keys[c]..index.cert_keys[c + 1] {
+            let Some(acc) = self.key_acc(key_id) else {
+                continue;
+            };
+            let key = &index.keys[key_id as usize];
+            let units = index.units(key).len();
+            partial = partial.max(partial_candidate(key_id, units, &acc, query.n).score);
+            let candidate = index.score(key_id, key, &acc, &query.query_vocab);
+            match &best {
+                Some((current, _)) if !candidate.beats(current) => {}
+                _ => best = Some((candidate, acc)),
+            }
+        }
+        let (mut best, acc) = best?;
+        let context = index.context_of(cert);
+        let covered = query
+            .query_vocab
+            .iter()
+            .filter(|v| v.is_some_and(|v| context.binary_search(&v).is_ok()))
+            .count();
+        let context_score = SCORE_CONTEXT_MAX * covered as f64 / query.query_vocab.len() as f64;
+        // Words can come from several texts of one entry ("电气电子工程师学会" is the issuer,
+        // "会士" the name): coverage of the query by everything the entry says, a little below
+        // a single key covering it.
+        if best.score < SURE_HIT && context_score > best.score {
+            best.score = context_score;
+            best.kind = MatchKind::Partial;
+        }
+        Some(Eval {
+            best,
+            acc,
+            partial,
+            context: context_score,
+        })
+    }
+
+    /// Every certificate with a sure score, whatever the filter.
+    fn sure_certs(&mut self) -> Vec<u32> {
+        let index = self.index;
+        let query = self.query;
+        let mut sure = Vec::new();
+        if let Some(whole) = query.whole_key {
+            let cert = index.keys[whole as usize].cert;
+            if self.eval(cert).is_some_and(|e| e.best.score >= SURE_HIT) {
+                sure.push(cert);
+            }
+        }
+        // A key with its own words is made of query words only, so it is anchored at one.
+        for &v in &query.exact_vocab {
+            let v = v as usize;
+            let (start, end) = (index.anchor_starts[v], index.anchor_starts[v + 1]);
+            for &key_id in &index.anchors[start as usize..end as usize] {
+                let key = &index.keys[key_id as usize];
+                let all_query_words = index
+                    .units(key)
+                    .iter()
+                    .all(|u| query.exact_vocab.binary_search(u).is_ok());
+                if all_query_words
+                    && !sure.contains(&key.cert)
+                    && self
+                        .eval(key.cert)
+                        .is_some_and(|e| e.best.score >= SURE_HIT)
+                {
+                    sure.push(key.cert);
+                }
+            }
+        }
+        sure
+    }
+
+    /// The best `limit` certificates passing the filter by partial score.
+    fn top_by_partial(&mut self, limit: usize, passes: &dyn Fn(u32) -> bool) -> Vec<u32> {
+        let index = self.index;
+        let query = self.query;
+        let lists: Vec<&[u32]> = query
+            .lists
+            .iter()
+            .map(|l| index.postings_of(l.vocab))
+            .collect();
+        let mut present: u64 = 0;
+        for list in &lists {
+            let mut pos = 0;
+            while pos < list.len() {
+                let layer = list[pos] >> KEY_BITS;
+                present |= 1 << layer;
+                pos += list[pos..].partition_point(|&p| p >> KEY_BITS <= layer);
+            }
+        }
+        // Layers by the best score a key of theirs can reach, best first: keys shorter than
+        // the query hold only some of its words, longer ones match less of themselves.
+        let all: Vec<usize> = (0..lists.len()).collect();
+        let mut layers: Vec<(f64, u32)> = (1..=MAX_LAYER)
+            .filter(|layer| present & (1 << layer) != 0)
+            .map(|layer| (PartialBound::new(query, layer).of(&all), layer))
+            .collect();
+        layers.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        let mut top = TopK::new(limit);
+        let mut offered: FastSet<u32> = FastSet::default();
+        let highest = layers.first().map_or(0.0, |&(best, _)| best);
+        for floor in floors(highest) {
+            for &(best, layer) in &layers {
+                if best < floor || !top.may_enter(best, 0) {
+                    break;
+                }
+                let parts: Vec<&[u32]> = lists.iter().map(|l| layer_part(l, layer)).collect();
+                max_score(
+                    &parts,
+                    &mut PartialBound::new(query, layer),
+                    floor,
+                    &LayerKeys { index, layer },
+                    &mut top,
+                    &mut |cert| {
+                        if !offered.insert(cert) || !passes(cert) {
+                            return None;
+                        }
+                        self.eval(cert).map(|e| e.partial)
+                    },
+                );
+            }
+            if top.last().is_some_and(|(score, _)| score >= floor) {
+                break;
+            }
+        }
+        top.certs()
+    }
+
+    /// The best `limit` certificates passing the filter by context score.
+    fn top_by_context(&mut self, limit: usize, passes: &dyn Fn(u32) -> bool) -> Vec<u32> {
+        let index = self.index;
+        let query = self.query;
+        let lists: Vec<&[u32]> = query
+            .exact_vocab
+            .iter()
+            .map(|&v| index.context_postings_of(v))
+            .collect();
+        let mut top = TopK::new(limit);
+        let mut offered: FastSet<u32> = FastSet::default();
+        let mut bound = ContextBound {
+            n: query.n,
+            count: 0,
+        };
+        let highest = bound.of(&(0..lists.len()).collect::<Vec<_>>());
+        for floor in floors(highest) {
+            max_score(&lists, &mut bound, floor, &Certs, &mut top, &mut |cert| {
+                if !offered.insert(cert) || !passes(cert) {
+                    return None;
+                }
+                self.eval(cert).map(|e| e.context)
+            });
+            if top.last().is_some_and(|(score, _)| score >= floor) {
+                break;
+            }
+        }
+        top.certs()
+    }
+
+    /// How many certificates whose best candidate covers the query there are, counting up to
+    /// `enough`.
+    fn count_covering(&mut self, enough: usize) -> usize {
+        let mut found: FastSet<u32> = self
+            .evals
+            .iter()
+            .filter(|(_, e)| e.is_some_and(|e| e.best.covers_query))
+            .map(|(&c, _)| c)
+            .collect();
+        if found.len() >= enough {
+            return found.len();
+        }
+        // A covering key matches every query unit exactly or by prefix: walk the lists of the
+        // unit with the fewest postings.
+        let index = self.index;
+        let query = self.query;
+        let mut rarest: Option<(usize, Vec<u32>)> = None;
+        for qi in 0..query.n {
+            let vocab: Vec<u32> = query
+                .lists
+                .iter()
+                .filter(|l| {
+                    l.matches
+                        .iter()
+                        .any(|&(i, q)| i == qi && q >= QUALITY_PREFIX)
+                })
+                .map(|l| l.vocab)
+                .collect();
+            let total = vocab.iter().map(|&v| index.postings_of(v).len()).sum();
+            if vocab.is_empty() {
+                return found.len();
+            }
+            if rarest.as_ref().is_none_or(|(t, _)| total < *t) {
+                rarest = Some((total, vocab));
+            }
+        }
+        let Some((_, vocab)) = rarest else {
+            return found.len();
+        };
+        let full = (1u64 << query.n) - 1;
+        let mut checked: FastSet<u32> = FastSet::default();
+        for v in vocab {
+            for &posting in index.postings_of(v) {
+                let key_id = posting & KEY_MASK;
+                if !checked.insert(key_id) {
+                    continue;
+                }
+                let Some(acc) = self.key_acc(key_id) else {
+                    continue;
+                };
+                if (acc.exact_mask | acc.prefix_mask) & full != full {
+                    continue;
+                }
+                let cert = index.keys[key_id as usize].cert;
+                if self.eval(cert).is_some_and(|e| e.best.covers_query) {
+                    found.insert(cert);
+                    if found.len() >= enough {
+                        return found.len();
+                    }
+                }
+            }
+        }
+        found.len()
+    }
+}
+
+/// An upper bound of the score of an id found in a set of lists, built up list by list.
+trait Bound {
+    fn clear(&mut self);
+    fn add(&mut self, list: usize);
+    fn value(&self) -> f64;
+
+    fn of(&mut self, lists: &[usize]) -> f64 {
+        self.clear();
+        for &j in lists {
+            self.add(j);
+        }
+        self.value()
+    }
+}
+
+/// Bound of the partial score of a key of `layer` units found in some of the query's lists.
+/// The main term is computed like [`partial_candidate`] from inputs at least as large (a
+/// query unit's best quality in the lists, at most as many key units matched as lists), so it
+/// is never below the key's score, and equals it when the key matches like the lists say.
+struct PartialBound<'a> {
+    query: &'a Prepared,
+    layer: u32,
+    /// Per query unit, its best quality in the lists added.
+    best: [f64; MAX_QUERY_UNITS],
+    lists: usize,
+    /// The largest quality sums of single lists, most `layer` of them, largest first: a key of
+    /// `layer` units is in at most `layer` lists.
+    largest: Vec<f64>,
+}
+
+impl<'a> PartialBound<'a> {
+    fn new(query: &'a Prepared, layer: u32) -> PartialBound<'a> {
+        PartialBound {
+            query,
+            layer,
+            best: [0.0; MAX_QUERY_UNITS],
+            lists: 0,
+            largest: Vec::new(),
+        }
+    }
+}
+
+impl Bound for PartialBound<'_> {
+    fn clear(&mut self) {
+        self.best = [0.0; MAX_QUERY_UNITS];
+        self.lists = 0;
+        self.largest.clear();
+    }
+
+    fn add(&mut self, list: usize) {
+        let mut sum = 0.0;
+        for &(qi, quality) in &self.query.lists[list].matches {
+            self.best[qi] = self.best[qi].max(quality);
+            sum += quality;
+        }
+        self.lists += 1;
+        if self.layer < MAX_LAYER {
+            let at = self.largest.partition_point(|&s| s >= sum);
+            if at < self.layer as usize {
+                self.largest.insert(at, sum);
+                self.largest.truncate(self.layer as usize);
+            }
+        }
+    }
+
+    fn value(&self) -> f64 {
+        let n = self.query.n;
+        let mut quality = 0.0;
+        for q in &self.best[..n] {
+            quality += q;
+        }
+        // Fewer lists than query units can hold a short key: a looser sum, kept above its
+        // exact value by a margin so float rounding cannot put it below a real score.
+        if self.layer < MAX_LAYER && self.lists > self.layer as usize {
+            let most: f64 = self.largest.iter().sum::<f64>() + 1e-9;
+            if most < quality {
+                quality = most;
+            }
+        }
+        let query_cover = quality / n as f64;
+        let key_cover = (self.lists as f64 / f64::from(self.layer.max(1))).min(1.0);
+        let score = SCORE_PARTIAL_MAX * query_cover * (0.6 + 0.4 * key_cover);
+        score.clamp(0.0, SCORE_PARTIAL_MAX)
+    }
+}
+
+/// Bound of the context score of a certificate whose texts hold the words of some lists: the
+/// context score itself.
+struct ContextBound {
+    n: usize,
+    count: usize,
+}
+
+impl Bound for ContextBound {
+    fn clear(&mut self) {
+        self.count = 0;
+    }
+
+    fn add(&mut self, _list: usize) {
+        self.count += 1;
+    }
+
+    fn value(&self) -> f64 {
+        SCORE_CONTEXT_MAX * self.count as f64 / self.n as f64
+    }
+}
+
+/// The postings of `list` for keys of `layer` units.
+fn layer_part(list: &[u32], layer: u32) -> &[u32] {
+    let start = list.partition_point(|&p| p >> KEY_BITS < layer);
+    let end = start + list[start..].partition_point(|&p| p >> KEY_BITS <= layer);
+    &list[start..end]
+}
+
+/// The best certificates so far, best first, by score then catalog order.
+#[derive(Debug)]
+struct TopK {
+    limit: usize,
+    items: Vec<(f64, u32)>,
+}
+
+impl TopK {
+    fn new(limit: usize) -> TopK {
+        TopK {
+            limit: limit.max(1),
+            items: Vec::new(),
+        }
+    }
+
+    fn full(&self) -> bool {
+        self.items.len() >= self.limit
+    }
+
+    /// The last place, once full.
+    fn last(&self) -> Option<(f64, u32)> {
+        if self.full() {
+            self.items.last().copied()
+        } else {
+            None
+        }
+    }
+
+    /// Whether a certificate scoring `score` would take a place.
+    fn may_enter(&self, score: f64, cert: u32) -> bool {
+        self.last()
+            .is_none_or(|(s, c)| score > s || (score == s && cert < c))
+    }
+
+    /// Offers a certificate; true when it took a place.
+    fn offer(&mut self, score: f64, cert: u32) -> bool {
+        if !self.may_enter(score, cert) {
+            return false;
+        }
+        let at = self
+            .items
+            .partition_point(|&(s, c)| s > score || (s == score && c < cert));
+        self.items.insert(at, (score, cert));
+        self.items.truncate(self.limit);
+        true
+    }
+
+    fn certs(&self) -> Vec<u32> {
+        self.items.iter().map(|&(_, c)| c).collect()
+    }
+}
+
+/// Score floors for successive passes over the lists, from near the `highest` bound down to
+/// nothing: a pass at a high floor only walks the rarest lists, which is quick, and usually
+/// finds results good enough that the lower passes have little left to walk.
+fn floors(highest: f64) -> impl Iterator<Item = f64> {
+    [0.8, 0.6, 0.4, 0.2, 0.0]
+        .into_iter()
+        .map(move |f| highest * f)
+}
+
+/// Document-at-a-time MaxScore over sorted id lists. `bound` gives the best score of an id
+/// found in a set of lists, `ids` its certificate. Offers to `top` every certificate whose
+/// bound is at least `floor` and may take a place (ties enter before the last place's
+/// certificate). The longest lists that together cannot place an id are only
+/// probed at the ids of the others, never walked.
+fn max_score(
+    lists: &[&[u32]],
+    bound: &mut dyn Bound,
+    floor: f64,
+    ids: &dyn CertIds,
+    top: &mut TopK,
+    offer: &mut dyn FnMut(u32) -> Option<f64>,
+) {
+    let mut order: Vec<usize> = (0..lists.len()).filter(|&j| !lists[j].is_empty()).collect();
+    order.sort_unstable_by_key(|&j| lists[j].len());
+    let mut pos = vec![0usize; lists.len()];
+    // order[..essential] are walked; an id only in the others cannot take a place.
+    let mut essential = order.len();
+    let mut stale = true;
+    // The first id of the last place's certificate: ties enter only before it.
+    let mut last_start = u32::MAX;
+    // Whether the walk is past it, so ties can no longer enter.
+    let mut past_last = false;
+    let enters = |top: &TopK, value: f64, id: u32, last_start: u32| {
+        value >= floor
+            && top
+                .last()
+                .is_none_or(|(s, _)| value > s || (value == s && id < last_start))
+    };
+    let mut present: Vec<usize> = Vec::with_capacity(lists.len());
+    while let Some(next) = order[..essential]
+        .iter()
+        .filter_map(|&j| lists[j].get(pos[j]).copied())
+        .min()
+    {
+        let now_past = next >= last_start;
+        if stale || (now_past && !past_last) {
+            if stale {
+                last_start = top.last().map_or(u32::MAX, |(_, c)| ids.start_of(c));
+            }
+            past_last = next >= last_start;
+            stale = false;
+            let before = essential;
+            essential = order.len();
+            while essential > 0 {
+                let value = bound.of(&order[essential - 1..]);
+                if enters(top, value, next, last_start) {
+                    break;
+                }
+                essential -= 1;
+            }
+            if essential != before {
+                continue;
+            }
+        }
+        present.clear();
+        for &j in &order[..essential] {
+            if lists[j].get(pos[j]) == Some(&next) {
+                present.push(j);
+            }
+        }
+        // Probe the other lists, rarest first, while they can still make the id enter.
+        let mut hopeless = false;
+        for (i, &j) in order.iter().enumerate().skip(essential) {
+            seek(lists[j], &mut pos[j], next);
+            if lists[j].get(pos[j]) == Some(&next) {
+                present.push(j);
+                continue;
+            }
+            bound.clear();
+            for &k in present.iter().chain(&order[i + 1..]) {
+                bound.add(k);
+            }
+            if !enters(top, bound.value(), next, last_start) {
+                hopeless = true;
+                break;
+            }
+        }
+        if !hopeless && enters(top, bound.of(&present), next, last_start) {
+            let cert = ids.cert_of(next);
+            if let Some(score) = offer(cert)
+                && top.offer(score, cert)
+            {
+                stale = true;
+            }
+            let end = ids.end_of(cert);
+            for &j in &order[..essential] {
+                seek(lists[j], &mut pos[j], end);
+            }
+        } else {
+            for &j in &present {
+                if lists[j].get(pos[j]) == Some(&next) {
+                    pos[j] += 1;
+                }
+            }
+        }
+    }
+}
+
+/// How the ids of the lists [`max_score`] walks map to certificates; a certificate's ids are
+/// consecutive.
+trait CertIds {
+    fn cert_of(&self, id: u32) -> u32;
+    /// The first id of `cert`.
+    fn start_of(&self, cert: u32) -> u32;
+    /// The first id past `cert`.
+    fn end_of(&self, cert: u32) -> u32;
+}
+
+/// Postings of one layer: ids are `layer << KEY_BITS | key`.
+struct LayerKeys<'a> {
+    index: &'a SearchIndex,
+    layer: u32,
+}
+
+impl CertIds for LayerKeys<'_> {
+    fn cert_of(&self, id: u32) -> u32 {
+        self.index.keys[(id & KEY_MASK) as usize].cert
+    }
+
+    fn start_of(&self, cert: u32) -> u32 {
+        self.layer << KEY_BITS | self.index.cert_keys[cert as usize]
+    }
+
+    fn end_of(&self, cert: u32) -> u32 {
+        self.layer << KEY_BITS | self.index.cert_keys[cert as usize + 1]
+    }
+}
+
+/// Ids that are certificates.
+struct Certs;
+
+impl CertIds for Certs {
+    fn cert_of(&self, id: u32) -> u32 {
+        id
+    }
+
+    fn start_of(&self, cert: u32) -> u32 {
+        cert
+    }
+
+    fn end_of(&self, cert: u32) -> u32 {
+        cert + 1
+    }
+}
+
+/// Moves `pos` to the first element of `list` not below `target` (galloping).
+fn seek(list: &[u32], pos: &mut usize, target: u32) {
+    if list.get(*pos).is_none_or(|&x| x >= target) {
+        return;
+    }
+    let mut step = 1;
+    while *pos + step < list.len() && list[*pos + step] < target {
+        step *= 2;
+    }
+    let low = *pos + step / 2;
+    let high = (*pos + step + 1).min(list.len());
+    *pos = low + list[low..high].partition_point(|&x| x < target);
+}
+
 /// What one key matched of the query.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, Copy)]
 struct KeyAcc {
     /// Bit i: query unit i matched this key exactly / by prefix / by typo tolerance.
     exact_mask: u64,
@@ -656,7 +1622,8 @@ struct KeyAcc {
 }
 
 impl KeyAcc {
-    fn record(&mut self, qi: usize, quality: f64, key: &Key, vocab_id: u32) {
+    /// Query unit `qi` matched the key's unit at `pos` with `quality`.
+    fn record(&mut self, qi: usize, quality: f64, pos: usize) {
         let bit = 1u64 << qi;
         if quality >= QUALITY_EXACT {
             self.exact_mask |= bit;
@@ -665,9 +1632,7 @@ impl KeyAcc {
         } else {
             self.fuzzy_mask |= bit;
         }
-        if let Some(pos) = key.units.iter().position(|&u| u == vocab_id)
-            && pos < 64
-        {
+        if pos < 64 {
             self.key_any_mask |= 1 << pos;
             if quality >= QUALITY_EXACT {
                 self.key_exact_mask |= 1 << pos;
@@ -824,6 +1789,331 @@ mod tests {
                     prop_assert!(!hit.is_sure() || first.hits.iter().filter(|h| h.is_sure()).count() == 1);
                 }
             }
+        }
+    }
+
+    /// Search as it was before MaxScore: every key that shares a unit with the query is
+    /// scored. The reference the fast search must equal, result for result.
+    fn exhaustive(
+        index: &SearchIndex,
+        certs: &[Certificate],
+        query: &QueryText,
+        filter: &CertificateFilter,
+        limit: usize,
+    ) -> SearchOutcome {
+        let analyzed = analyze(query.as_str());
+        let mut query_units = analyzed.distinct_units();
+        query_units.truncate(MAX_QUERY_UNITS);
+        if query_units.is_empty() || limit == 0 {
+            return SearchOutcome::default();
+        }
+        let mut accs: HashMap<u32, KeyAcc> = HashMap::new();
+        let mut query_vocab: Vec<Option<u32>> = Vec::new();
+        for (qi, unit) in query_units.iter().enumerate() {
+            let exact = index.vocab.get(*unit).copied();
+            query_vocab.push(exact);
+            for (vocab_id, quality) in index.expand(unit, exact) {
+                for &posting in index.postings_of(vocab_id) {
+                    let key_id = posting & KEY_MASK;
+                    let units = index.units(&index.keys[key_id as usize]);
+                    let pos = units.iter().position(|&u| u == vocab_id).unwrap();
+                    accs.entry(key_id).or_default().record(qi, quality, pos);
+                }
+            }
+        }
+        let mut best: HashMap<u32, Candidate> = HashMap::new();
+        let whole_key = index.whole_key(certs, &analyzed.compact);
+        if let Some(key_id) = whole_key {
+            let key = &index.keys[key_id as usize];
+            let score = match key.field.kind() {
+                MatchKind::Exact => SCORE_EXACT,
+                MatchKind::Abbreviation => SCORE_ABBREVIATION,
+                _ => SCORE_ALIAS,
+            };
+            best.insert(
+                key.cert,
+                Candidate {
+                    key: key_id,
+                    score,
+                    kind: key.field.kind(),
+                    covers_query: true,
+                },
+            );
+        }
+        for (&key_id, acc) in &accs {
+            let key = &index.keys[key_id as usize];
+            let candidate = index.score(key_id, key, acc, &query_vocab);
+            match best.get(&key.cert) {
+                Some(current) if !candidate.beats(current) => {}
+                _ => {
+                    best.insert(key.cert, candidate);
+                }
+            }
+        }
+        for (&cert, candidate) in best.iter_mut() {
+            if candidate.score >= SURE_HIT {
+                continue;
+            }
+            let context = index.context_of(cert);
+            let covered = query_vocab
+                .iter()
+                .filter(|v| v.is_some_and(|v| context.binary_search(&v).is_ok()))
+                .count();
+            let context_score = SCORE_CONTEXT_MAX * covered as f64 / query_vocab.len() as f64;
+            if context_score > candidate.score {
+                candidate.score = context_score;
+                candidate.kind = MatchKind::Partial;
+            }
+        }
+        let mut ranked: Vec<(u32, Candidate)> = best.into_iter().collect();
+        ranked.sort_by(|(ca, a), (cb, b)| b.score.total_cmp(&a.score).then(ca.cmp(cb)));
+        let sure = ranked.iter().filter(|(_, c)| c.score >= SURE_HIT).count();
+        if sure > 1 {
+            for (_, c) in ranked.iter_mut() {
+                c.score = c.score.min(SCORE_PARTIAL_MAX);
+            }
+        }
+        let ambiguous = ranked.first().is_some_and(|(_, c)| c.score < SURE_HIT)
+            && ranked.iter().filter(|(_, c)| c.covers_query).count() >= 2;
+        let hits = ranked
+            .into_iter()
+            .filter(|(ci, _)| filter.matches(&certs[*ci as usize]))
+            .take(limit)
+            .map(|(ci, c)| {
+                let key = &index.keys[c.key as usize];
+                let highlights =
+                    index.highlights(certs, key, accs.get(&c.key), whole_key == Some(c.key));
+                SearchHit {
+                    cert: ci as usize,
+                    score: c.score,
+                    kind: c.kind,
+                    field: key.field,
+                    highlights,
+                }
+            })
+            .collect();
+        SearchOutcome { hits, ambiguous }
+    }
+
+    fn assert_same_as_exhaustive(
+        catalog: &Catalog,
+        query: &str,
+        filter: &CertificateFilter,
+        limit: usize,
+    ) {
+        let Ok(query) = QueryText::parse(query) else {
+            return;
+        };
+        let (index, certs) = (catalog.index(), catalog.certificates());
+        let reference = exhaustive(index, certs, &query, filter, limit);
+        let outcome = catalog.search(&query, filter, limit);
+        assert_eq!(
+            outcome, reference,
+            "query {query:?}, limit {limit}, {filter:?}"
+        );
+        if let Some(prepared) = index.prepare(certs, &query) {
+            let pruned = index.search_pruned(certs, &prepared, filter, limit);
+            assert_eq!(
+                pruned, reference,
+                "pruned: query {query:?}, limit {limit}, {filter:?}"
+            );
+            let all = index.search_all(certs, &prepared, filter, limit);
+            assert_eq!(
+                all, reference,
+                "all: query {query:?}, limit {limit}, {filter:?}"
+            );
+        }
+    }
+
+    /// A catalog of `n` entries built like large real lists: every name unique, but most of
+    /// their words ("Fellow", "Institute", "会员", "工程师") shared by many entries, some short
+    /// keys, and issuers shared across entries.
+    fn crowded(n: usize) -> Catalog {
+        const GRADES: [(&str, &str); 5] = [
+            ("Fellow", "会士"),
+            ("Senior Member", "高级会员"),
+            ("Member", "会员"),
+            ("Chartered Fellow", "资深会员"),
+            ("Expert", "专家级"),
+        ];
+        const PROFESSIONS: [(&str, &str); 7] = [
+            ("Data Analysts", "数据分析师"),
+            ("Actuaries", "精算师"),
+            ("Structural Engineers", "结构工程师"),
+            ("Software Engineers", "软件工程师"),
+            ("Management Accountants", "管理会计师"),
+            ("Risk Managers", "风险管理师"),
+            ("Surveyors", "测量师"),
+        ];
+        const BODIES: [&str; 4] = ["Institute", "Association", "Society", "Chartered Institute"];
+        const ORIGINS: [&str; 4] = ["British", "Royal", "American", "Global"];
+        const BRAND: [char; 16] = [
+            '阿', '巴', '卡', '德', '埃', '菲', '格', '哈', '伊', '杰', '克', '拉', '马', '纳',
+            '奥', '帕',
+        ];
+        let certs = (0..n)
+            .map(|i| {
+                let (grade_en, grade_zh) = GRADES[i % GRADES.len()];
+                let (prof_en, prof_zh) = PROFESSIONS[(i / 3) % PROFESSIONS.len()];
+                let body = BODIES[(i / 7) % BODIES.len()];
+                let origin = ORIGINS[(i / 11) % ORIGINS.len()];
+                let code: String = [i / 676, (i / 26) % 26, i % 26]
+                    .iter()
+                    .map(|&d| char::from(b'a' + d as u8))
+                    .collect();
+                let brand: String = [i / 256, (i / 16) % 16, i % 16]
+                    .iter()
+                    .map(|&d| BRAND[d % 16])
+                    .collect();
+                let mut c = cert(
+                    &format!("c{i}"),
+                    1 + (i % 2) as u32,
+                    1 + i as u32,
+                    &format!("{brand}{prof_zh}{grade_zh}"),
+                    &format!("{grade_en} of the {origin} {body} of {prof_en} Q{code}"),
+                );
+                c.abbreviations.push(format!("{}{code}", &grade_en[..1]));
+                c.aliases.push(format!("{brand}{grade_zh}"));
+                if i % 5 == 0 {
+                    c.aliases.push(format!("{origin} {grade_en} X{code}"));
+                }
+                c.issuers[0].name_en = format!("{origin} {body} of {prof_en}");
+                c.issuers[0].name_zh = format!("{prof_zh}协会");
+                if i % 4 == 0 {
+                    c.fields = vec!["工程".into()];
+                }
+                c
+            })
+            .collect();
+        Catalog::new(parts(certs)).unwrap()
+    }
+
+    fn crowded_400() -> &'static Catalog {
+        static CATALOG: std::sync::OnceLock<Catalog> = std::sync::OnceLock::new();
+        CATALOG.get_or_init(|| crowded(400))
+    }
+
+    #[test]
+    fn fast_search_equals_exhaustive_search_on_a_crowded_catalog() {
+        let catalog = crowded(2_000);
+        let mut queries: Vec<String> = [
+            "Fellow",
+            "Institute Fellow",
+            "Senior Member",
+            "高级会员",
+            "会员",
+            "工程师",
+            "会士 Fellow",
+            "Royal Institute of Actuaries",
+            "Royal Institue of Actuaries",
+            "Felow",
+            "Instit Fell",
+            "Memb Engin",
+            "Chartered",
+            "Software Engineers Expert",
+            "软件工程师 Expert",
+            "Global Society",
+            "Zyxwvut Qponmlk",
+            "数据分析师 American",
+            "Data",
+            "Analysts Actuaries Engineers Surveyors Managers",
+            "Q",
+            "Expert Fellow Member",
+            // Words only an issuer or a field holds: context decides.
+            "精算师协会 会士",
+            "测量师协会 资深会员 Royal",
+            "金融 会员",
+            "工程 Fellow Institute",
+            "协会",
+            "软件工程师协会 Expert Global",
+        ]
+        .map(String::from)
+        .to_vec();
+        for i in [0usize, 1, 7, 499, 1_000, 1_999] {
+            let c = &catalog.certificates()[i];
+            queries.push(c.name_zh.clone());
+            queries.push(c.name_en.clone());
+            queries.push(c.abbreviations[0].clone());
+            queries.push(c.aliases[0].clone());
+            queries.push(format!("{} {}", c.issuers[0].name_en, c.abbreviations[0]));
+            queries.push(format!("{} {}", c.issuers[0].name_zh, c.aliases[0]));
+            queries.push(c.name_en.replace("of", "").replacen('e', "", 1));
+            queries.push(c.abbreviations[0].to_lowercase().replacen('a', "", 1));
+        }
+        let section_two = CertificateFilter {
+            section: Some(2),
+            ..CertificateFilter::default()
+        };
+        let engineering = CertificateFilter {
+            field: Some("工程".into()),
+            ..CertificateFilter::default()
+        };
+        for query in &queries {
+            for limit in [1, 3, 10, 50] {
+                assert_same_as_exhaustive(&catalog, query, &CertificateFilter::default(), limit);
+            }
+            assert_same_as_exhaustive(&catalog, query, &section_two, 10);
+            assert_same_as_exhaustive(&catalog, query, &engineering, 5);
+        }
+    }
+
+    #[test]
+    fn two_sure_keys_in_one_query_stay_ambiguous_like_before() {
+        let catalog = crowded(300);
+        let a = &catalog.certificates()[10];
+        let b = &catalog.certificates()[20];
+        let query = format!("{} {}", a.abbreviations[0], b.abbreviations[0]);
+        assert_same_as_exhaustive(&catalog, &query, &CertificateFilter::default(), 10);
+    }
+
+    proptest! {
+        #[test]
+        fn fast_search_equals_exhaustive_search(
+            words in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "fellow", "felow", "member", "senior", "institute", "instit", "royal",
+                    "actuaries", "engineers", "engin", "software", "会员", "高级", "会士", "工程师",
+                    "数据", "阿巴", "qaab", "qabc", "fabc", "x", "chartered", "global", "of",
+                    "证书", "ACCA", "fcca", "ieee", "zzzz",
+                ]),
+                1..5,
+            ),
+            limit in 1usize..12,
+        ) {
+            assert_same_as_exhaustive(crowded_400(), &words.join(" "), &CertificateFilter::default(), limit);
+            assert_same_as_exhaustive(&sample(), &words.join(" "), &CertificateFilter::default(), limit);
+        }
+
+        #[test]
+        fn key_units_are_those_of_analyze(
+            parts in proptest::collection::vec(
+                prop_oneof![
+                    "[ -~]{0,12}",
+                    "\\PC{0,6}",
+                    proptest::sample::select(vec![
+                        "of", "The", "CERTIFIED", "holder", "a", "AN", "cert", "Fellow", "fellow",
+                        "ieee", "x1", "证书", "ＡＣＣＡ",
+                    ]).prop_map(String::from),
+                ],
+                1..6,
+            ),
+            separator in "[ ()\\-_/.,]{1,2}",
+        ) {
+            let text = parts.join(&separator);
+            let mut index = SearchIndex::default();
+            let mut noise = FastSet::default();
+            index.push_key_units("of the holder", &mut noise);
+            index.key_units.clear();
+            let analyzed = analyze(&text);
+            let compact = index.push_key_units(&text, &mut noise);
+            let units: Vec<&str> = index.key_units.iter().map(|&v| &*index.texts[v as usize]).collect();
+            prop_assert_eq!(units, analyzed.distinct_units());
+            prop_assert_eq!(compact, (!analyzed.units.is_empty()).then_some(analyzed.compact));
+        }
+
+        #[test]
+        fn fast_search_equals_exhaustive_search_on_any_text(query in "\\PC{1,40}") {
+            assert_same_as_exhaustive(&sample(), &query, &CertificateFilter::default(), 5);
         }
     }
 }

@@ -5,6 +5,7 @@
 pub mod file;
 pub mod set;
 pub mod store;
+pub mod synthetic;
 
 use std::fmt;
 
