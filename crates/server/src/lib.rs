@@ -144,6 +144,8 @@ pub async fn run(
     } else {
         (None, None)
     };
+    // Installed before the method table: its metric handles bind to the recorder of the moment.
+    let recorder = listeners.metrics.as_ref().and_then(|_| metrics::recorder());
     let methods = observe::MethodTable::from_descriptor_sets(&[
         certequiv_api::FILE_DESCRIPTOR_SET,
         tonic_health::pb::FILE_DESCRIPTOR_SET,
@@ -186,7 +188,7 @@ pub async fn run(
     let background = tokio::task::JoinSet::<()>::new();
     let mut background = background;
     if let Some(listener) = listeners.metrics {
-        match metrics::recorder() {
+        match recorder {
             Some(handle) => {
                 tracing::info!(addr = ?listener.local_addr().ok(), "metrics listening");
                 background.spawn(metrics::serve(listener, handle));

