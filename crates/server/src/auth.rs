@@ -236,9 +236,11 @@ mod tests {
 
     #[test]
     fn tokens_file_parses_comments_and_refuses_garbage() {
-        let tokens =
-            Tokens::parse("# platform tokens\nhr-platform s3cret # prod\n\nbatch-import t0k3n\n")
-                .unwrap();
+        let parsed =
+            Tokens::parse("# platform tokens\nhr-platform s3cret # prod\n\nbatch-import t0k3n\n");
+        let Ok(tokens) = parsed else {
+            panic!("valid file refused: {parsed:?}");
+        };
         assert_eq!(tokens.caller(b"s3cret"), Some("hr-platform"));
         assert_eq!(tokens.caller(b"t0k3n"), Some("batch-import"));
         assert_eq!(tokens.caller(b"s3cre"), None);

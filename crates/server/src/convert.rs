@@ -551,9 +551,9 @@ mod tests {
 
     #[test]
     fn page_size_follows_aip_158() {
-        assert_eq!(page_size(0, 20).unwrap(), 20);
-        assert_eq!(page_size(5, 20).unwrap(), 5);
-        assert_eq!(page_size(1000, 20).unwrap(), MAX_PAGE_SIZE);
+        assert_eq!(page_size(0, 20).ok(), Some(20));
+        assert_eq!(page_size(5, 20).ok(), Some(5));
+        assert_eq!(page_size(1000, 20).ok(), Some(MAX_PAGE_SIZE));
         assert!(page_size(-1, 20).is_err());
     }
 
@@ -575,14 +575,14 @@ mod tests {
             Err(ApiError::InvalidArgument(_))
         ));
         assert_eq!(
-            selector("x", "garbage", "").unwrap(),
-            Selector::Id("x".into())
+            selector("x", "garbage", "").ok(),
+            Some(Selector::Id("x".into()))
         );
     }
 
     #[test]
     fn unknown_enum_numbers_are_refused() {
         assert!(parse_title_level("f", 99).is_err());
-        assert_eq!(parse_title_level("f", 0).unwrap(), None);
+        assert_eq!(parse_title_level("f", 0).ok(), Some(None));
     }
 }
