@@ -384,16 +384,10 @@ fn resolve(catalog: &Catalog, claim: &Claim) -> Result<ClaimOutcome, EvaluationE
 fn mutual_recognition_note(catalog: &Catalog, outcome: &ClaimOutcome) -> Option<Note> {
     let i = outcome.mutually_recognised_with?;
     let cert = &catalog.certificates()[i];
-    cert.rules.iter().find_map(|rule| match rule {
-        Rule::MutualRecognition { quote, note_en, .. } => Some(Note {
-            code: codes::MUTUAL_RECOGNITION.into(),
-            text_zh: quote.clone(),
-            text_en: note_en.clone(),
-            cert: i,
-            quote: quote.clone(),
-        }),
-        _ => None,
-    })
+    cert.rules
+        .iter()
+        .filter(|rule| matches!(rule, Rule::MutualRecognition { .. }))
+        .find_map(|rule| note_of(i, rule))
 }
 
 fn certificate_conditions(
@@ -495,28 +489,32 @@ fn certificate_conditions(
 fn certificate_notes(i: usize, cert: &Certificate) -> Vec<Note> {
     cert.rules
         .iter()
-        .filter_map(|rule| match rule {
-            Rule::Note {
-                code,
-                quote,
-                note_en,
-            } => Some(Note {
-                code: code.clone(),
-                text_zh: quote.clone(),
-                text_en: note_en.clone(),
-                cert: i,
-                quote: quote.clone(),
-            }),
-            Rule::MutualRecognition { quote, note_en, .. } => Some(Note {
-                code: codes::MUTUAL_RECOGNITION.into(),
-                text_zh: quote.clone(),
-                text_en: note_en.clone(),
-                cert: i,
-                quote: quote.clone(),
-            }),
-            _ => None,
-        })
+        .filter_map(|rule| note_of(i, rule))
         .collect()
+}
+
+/// The informational note a rule gives, if it is one (notes and mutual recognitions).
+fn note_of(i: usize, rule: &Rule) -> Option<Note> {
+    let (code, quote, note_en) = match rule {
+        Rule::Note {
+            code,
+            quote,
+            note_en,
+        } => (code.clone(), quote, note_en),
+        Rule::MutualRecognition { quote, note_en, .. } => {
+            (codes::MUTUAL_RECOGNITION.to_owned(), quote, note_en)
+        }
+        Rule::DomesticAccountingForHigherTitle { .. } | Rule::CicpaForBeijingPractice { .. } => {
+            return None;
+        }
+    };
+    Some(Note {
+        code,
+        text_zh: quote.clone(),
+        text_en: note_en.clone(),
+        cert: i,
+        quote: quote.clone(),
+    })
 }
 
 fn target_exceeds(i: usize, cert: &Certificate, target: TitleLevel) -> Condition {
