@@ -185,8 +185,8 @@ pub async fn run(
             EquivalenceServiceServer::new(Equivalence(state)).max_decoding_message_size(max),
         );
 
-    let background = tokio::task::JoinSet::<()>::new();
-    let mut background = background;
+    // Metrics, the health-only listener and the token watcher; aborted when serving ends.
+    let mut background = tokio::task::JoinSet::<()>::new();
     if let Some(listener) = listeners.metrics {
         match recorder {
             Some(handle) => {
