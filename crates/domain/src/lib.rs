@@ -35,9 +35,10 @@ impl Catalog {
         start: usize,
         limit: usize,
     ) -> (Vec<&Certificate>, Option<usize>) {
+        let matches = filter.matcher(self.index(), self.certificates());
         let mut page = Vec::with_capacity(limit.min(self.certificates().len()));
         for (i, cert) in self.certificates().iter().enumerate().skip(start) {
-            if !filter.matches(cert) {
+            if !matches(i) {
                 continue;
             }
             if page.len() == limit {

@@ -151,7 +151,21 @@ pub struct CertificateFilter {
 }
 
 impl CertificateFilter {
+    /// Whether `cert` passes. Normalizes issuer names on the fly: the reference semantics;
+    /// catalog listing and search use the prepared [`CertificateFilter::matcher`].
     pub fn matches(&self, cert: &Certificate) -> bool {
+        self.matches_fields(cert)
+            && self.issuer.as_deref().is_none_or(|needle| {
+                let needle = normalize(needle);
+                cert.issuers.iter().any(|i| {
+                    normalize(&i.name_zh).contains(&needle)
+                        || normalize(&i.name_en).contains(&needle)
+                })
+            })
+    }
+
+    /// Everything but the issuer.
+    fn matches_fields(&self, cert: &Certificate) -> bool {
         self.section.is_none_or(|s| cert.section == s)
             && self.title_level.is_none_or(|l| cert.title_level == l)
             && self
@@ -162,13 +176,28 @@ impl CertificateFilter {
                 .country_or_region
                 .as_deref()
                 .is_none_or(|c| cert.country_or_region == c)
-            && self.issuer.as_deref().is_none_or(|needle| {
-                let needle = normalize(needle);
-                cert.issuers.iter().any(|i| {
-                    normalize(&i.name_zh).contains(&needle)
-                        || normalize(&i.name_en).contains(&needle)
-                })
-            })
+    }
+
+    /// [`CertificateFilter::matches`] by position, without per-entry normalization: the index
+    /// holds each entry's issuer names normalized at load time and the needle is normalized
+    /// once per request, so filtering a large catalog folds no text per entry.
+    pub(crate) fn matcher<'a>(
+        &'a self,
+        index: &'a SearchIndex,
+        certs: &'a [Certificate],
+    ) -> impl Fn(usize) -> bool + 'a {
+        let needle = self.issuer.as_deref().map(normalize);
+        let empty = self.is_empty();
+        move |i: usize| {
+            empty
+                || (self.matches_fields(&certs[i])
+                    && needle.as_deref().is_none_or(|needle| {
+                        index
+                            .issuers
+                            .get(i)
+                            .is_some_and(|names| names.split('\n').any(|n| n.contains(needle)))
+                    }))
+        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -282,6 +311,8 @@ pub struct SearchIndex {
     not_listed: Vec<Vec<Analyzed>>,
     /// Certifications an entry is mutually recognised with: (name, analyzed name, entry).
     mutual: Vec<(String, Analyzed, u32)>,
+    /// Per certificate: its issuer names normalized, one per line, for the issuer filter.
+    issuers: Vec<Box<str>>,
 }
 
 impl SearchIndex {
@@ -499,6 +530,17 @@ impl SearchIndex {
         index.context.shrink_to_fit();
         index.deletes.shrink_to_fit();
         index.mutual.shrink_to_fit();
+        index.issuers = certs
+            .iter()
+            .map(|cert| {
+                cert.issuers
+                    .iter()
+                    .flat_map(|i| [normalize(&i.name_zh), normalize(&i.name_en)])
+                    .collect::<Vec<_>>()
+                    .join("\n")
+                    .into_boxed_str()
+            })
+            .collect();
         Ok(index)
     }
 
@@ -699,7 +741,8 @@ impl SearchIndex {
             query: prepared,
             evals: FastMap::default(),
         };
-        let passes = |cert: u32| filter.is_empty() || filter.matches(&certs[cert as usize]);
+        let matches = filter.matcher(self, certs);
+        let passes = |cert: u32| matches(cert as usize);
 
         let sure = run.sure_certs();
         let by_partial = run.top_by_partial(limit, &passes);
@@ -747,6 +790,7 @@ impl SearchIndex {
         limit: usize,
     ) -> SearchOutcome {
         ranked.sort_by(|(ca, a), (cb, b)| b.best.score.total_cmp(&a.best.score).then(ca.cmp(cb)));
+        let matches = filter.matcher(self, certs);
         if sure > 1 {
             for (_, e) in ranked.iter_mut() {
                 e.best.score = e.best.score.min(SCORE_PARTIAL_MAX);
@@ -754,7 +798,7 @@ impl SearchIndex {
         }
         let hits = ranked
             .into_iter()
-            .filter(|(ci, _)| filter.is_empty() || filter.matches(&certs[*ci as usize]))
+            .filter(|(ci, _)| matches(*ci as usize))
             .take(limit)
             .map(|(ci, e)| {
                 let key = &self.keys[e.best.key as usize];
@@ -1757,6 +1801,29 @@ mod tests {
             top(&sample(), "ACCCA"),
             Some(("acca".into(), MatchKind::Fuzzy, false))
         );
+    }
+
+    #[test]
+    fn issuer_filter_folds_width_and_case_like_the_reference_semantics() {
+        let catalog = sample();
+        for (needle, expected) in [("ＳＯＭＥ society", 3), ("某协会", 3), ("Other Body", 0)]
+        {
+            let filter = CertificateFilter {
+                issuer: Some(needle.into()),
+                ..CertificateFilter::default()
+            };
+            let matches = filter.matcher(catalog.index(), catalog.certificates());
+            let by_matcher = (0..catalog.certificates().len())
+                .filter(|&i| matches(i))
+                .count();
+            let by_reference = catalog
+                .certificates()
+                .iter()
+                .filter(|c| filter.matches(c))
+                .count();
+            assert_eq!((by_matcher, by_reference), (expected, expected), "{needle}");
+            assert_eq!(catalog.list(&filter, 0, 10).0.len(), expected, "{needle}");
+        }
     }
 
     #[test]
