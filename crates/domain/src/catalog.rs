@@ -4,13 +4,14 @@
 //! module relies on (unique ids, sections that exist, names and aliases that name one entry
 //! only, rule quotes that really stand in the remark) and builds the search index once.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use jiff::civil::Date;
 
 use crate::level::TitleLevel;
 use crate::rules::Rule;
 use crate::search::SearchIndex;
+use crate::text::normalize;
 
 /// Metadata of a catalog. Provenance the source does not state stays `None`/empty.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,6 +121,8 @@ pub struct Catalog {
     etag: String,
     by_id: HashMap<String, usize>,
     index: SearchIndex,
+    /// Every field term of the catalog, normalized (a handful of distinct terms).
+    field_terms: HashSet<String>,
 }
 
 impl Catalog {
@@ -187,6 +190,11 @@ impl Catalog {
                 })
                 .collect::<Vec<_>>()
         })?;
+        let field_terms = certificates
+            .iter()
+            .flat_map(|c| &c.fields)
+            .map(|f| normalize(f))
+            .collect();
         Ok(Catalog {
             meta,
             sections,
@@ -195,6 +203,7 @@ impl Catalog {
             etag,
             by_id,
             index,
+            field_terms,
         })
     }
 
@@ -230,6 +239,11 @@ impl Catalog {
     /// Position of a certificate in [`Catalog::certificates`].
     pub fn position(&self, id: &str) -> Option<usize> {
         self.by_id.get(id).copied()
+    }
+
+    /// Whether `normalized` is one of the catalog's field terms, normalized.
+    pub fn has_field_term(&self, normalized: &str) -> bool {
+        self.field_terms.contains(normalized)
     }
 
     pub fn certificate(&self, id: &str) -> Option<&Certificate> {

@@ -548,20 +548,15 @@ fn work_field_status(
         return ConditionStatus::ToVerify;
     };
     let wanted = normalize(work_field);
-    let scope = normalize(&cert.work_scope);
     let related = cert.fields.iter().any(|f| {
         let f = normalize(f);
         !f.is_empty() && (wanted.contains(&f) || f.contains(&wanted))
-    }) || (wanted.chars().count() >= 2 && scope.contains(&wanted));
+    }) || (wanted.chars().count() >= 2
+        && normalize(&cert.work_scope).contains(&wanted));
     if related {
         return ConditionStatus::Satisfied;
     }
-    let known_term = catalog
-        .certificates()
-        .iter()
-        .flat_map(|c| c.fields.iter())
-        .any(|f| normalize(f) == wanted);
-    if known_term {
+    if catalog.has_field_term(&wanted) {
         ConditionStatus::NotSatisfied
     } else {
         ConditionStatus::ToVerify

@@ -11,7 +11,7 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 
 use crate::catalog::{Certificate, NotListed};
 use crate::level::TitleLevel;
-use crate::text::{Analyzed, analyze, normalize};
+use crate::text::{Analyzed, analyze, compact, for_each_unit, normalize};
 
 /// Score at or above which a result names its entry for sure.
 pub const SURE_HIT: f64 = 0.9;
@@ -617,7 +617,7 @@ impl SearchIndex {
 
     fn compact_of(&self, certs: &[Certificate], key_id: u32) -> String {
         let key = &self.keys[key_id as usize];
-        analyze(key.field.text(&certs[key.cert as usize])).compact
+        compact(key.field.text(&certs[key.cert as usize]))
     }
 
     /// The key whose compact form is `compact`, if any.
@@ -947,26 +947,26 @@ impl SearchIndex {
             // The query is this whole text: highlight all of it, noise words included.
             return vec![(0, text.chars().count())];
         }
+        let Some(acc) = acc else {
+            return Vec::new();
+        };
         let units = self.units(key);
-        let analyzed = analyze(text);
         let mut spans: Vec<(usize, usize)> = Vec::new();
-        for unit in &analyzed.units {
-            let hit = acc.is_some_and(|acc| {
-                self.vocab.get(unit.text.as_str()).is_some_and(|id| {
-                    units
-                        .iter()
-                        .position(|u| u == id)
-                        .is_some_and(|pos| pos < 64 && acc.key_any_mask & (1 << pos) != 0)
-                })
+        for_each_unit(text, |unit| {
+            let hit = self.vocab.get(unit.text).is_some_and(|id| {
+                units
+                    .iter()
+                    .position(|u| u == id)
+                    .is_some_and(|pos| pos < 64 && acc.key_any_mask & (1 << pos) != 0)
             });
             if !hit {
-                continue;
+                return;
             }
             match spans.last_mut() {
                 Some(last) if unit.start <= last.1 => last.1 = last.1.max(unit.end),
                 _ => spans.push((unit.start, unit.end)),
             }
-        }
+        });
         spans
     }
 }

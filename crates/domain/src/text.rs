@@ -81,137 +81,345 @@ pub fn is_cjk(c: char) -> bool {
         | 0x20000..=0x3FFFF) // CJK Extensions B and later
 }
 
+/// A word as [`for_each_word`] hands it out, borrowed from a scratch buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WordRef<'a> {
+    /// Normalized text: lower-case Latin/digits, or CJK characters.
+    pub text: &'a str,
+    pub cjk: bool,
+    /// Character offset in the original text of each character of `text`.
+    pub origins: &'a [usize],
+}
+
+/// A unit as [`for_each_unit`] hands it out; see [`Unit`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnitRef<'a> {
+    pub text: &'a str,
+    pub cjk: bool,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// Folds one character of the original text (NFKC, lower case, combining marks dropped) and
+/// passes on what it becomes: none, one or several characters.
+#[inline]
+fn fold(original: char, mut f: impl FnMut(char)) {
+    // Fast paths, same result: NFKC leaves ASCII and the CJK Unified Ideographs as they are,
+    // and neither has combining marks; only ASCII has a case to fold.
+    if original.is_ascii() {
+        return f(original.to_ascii_lowercase());
+    }
+    if ('\u{4E00}'..='\u{9FFF}').contains(&original) {
+        return f(original);
+    }
+    for folded in std::iter::once(original).nfkc() {
+        for c in folded.to_lowercase() {
+            if !is_combining_mark(c) {
+                f(c);
+            }
+        }
+    }
+}
+
+/// Calls `f` with each normalized word of `text`, noise removed, in text order. Allocates
+/// nothing per word: the hot path of every search and evaluation.
+pub fn for_each_word(text: &str, mut f: impl FnMut(WordRef<'_>)) {
+    let mut buf = String::new();
+    let mut origins: Vec<usize> = Vec::new();
+    let mut cjk = false;
+    let mut flush = |buf: &mut String, origins: &mut Vec<usize>, cjk: bool| {
+        if buf.is_empty() {
+            return;
+        }
+        if cjk {
+            split_cjk_noise(buf, origins, &mut f);
+        } else if !LATIN_NOISE.contains(&buf.as_str()) {
+            f(WordRef {
+                text: buf,
+                cjk: false,
+                origins,
+            });
+        }
+        buf.clear();
+        origins.clear();
+    };
+    for (offset, original) in text.chars().enumerate() {
+        fold(original, |c| {
+            let class = if is_cjk(c) {
+                Some(true)
+            } else if c.is_alphanumeric() {
+                Some(false)
+            } else {
+                None
+            };
+            match class {
+                Some(class) => {
+                    if class != cjk {
+                        flush(&mut buf, &mut origins, cjk);
+                        cjk = class;
+                    }
+                    buf.push(c);
+                    origins.push(offset);
+                }
+                None => flush(&mut buf, &mut origins, cjk),
+            }
+        });
+    }
+    flush(&mut buf, &mut origins, cjk);
+}
+
+/// Cuts a CJK run at the noise sequences in it, like spaces would.
+fn split_cjk_noise(text: &str, origins: &[usize], f: &mut impl FnMut(WordRef<'_>)) {
+    let mut emit = |start_byte: usize, end_byte: usize, start: usize, end: usize| {
+        if start_byte < end_byte {
+            f(WordRef {
+                text: &text[start_byte..end_byte],
+                cjk: true,
+                origins: &origins[start..end],
+            });
+        }
+    };
+    let (mut start_byte, mut start) = (0, 0);
+    let (mut byte, mut i) = (0, 0);
+    while let Some(c) = text[byte..].chars().next() {
+        match CJK_NOISE
+            .iter()
+            .find(|noise| text[byte..].starts_with(**noise))
+        {
+            Some(noise) => {
+                emit(start_byte, byte, start, i);
+                byte += noise.len();
+                i += noise.chars().count();
+                (start_byte, start) = (byte, i);
+            }
+            None => {
+                byte += c.len_utf8();
+                i += 1;
+            }
+        }
+    }
+    emit(start_byte, text.len(), start, origins.len());
+}
+
+/// Calls `f` with each matching unit of `text`, in text order (units may repeat).
+pub fn for_each_unit(text: &str, mut f: impl FnMut(UnitRef<'_>)) {
+    for_each_word(text, |word| units_of(word, &mut f));
+}
+
+fn units_of(word: WordRef<'_>, f: &mut impl FnMut(UnitRef<'_>)) {
+    let (Some(&first), Some(&last)) = (word.origins.first(), word.origins.last()) else {
+        return;
+    };
+    if !word.cjk || word.origins.len() == 1 {
+        return f(UnitRef {
+            text: word.text,
+            cjk: word.cjk,
+            start: first,
+            end: last + 1,
+        });
+    }
+    let bounds: Vec<usize> = word
+        .text
+        .char_indices()
+        .map(|(b, _)| b)
+        .chain([word.text.len()])
+        .collect();
+    for i in 0..word.origins.len() - 1 {
+        f(UnitRef {
+            text: &word.text[bounds[i]..bounds[i + 2]],
+            cjk: true,
+            start: word.origins[i],
+            end: word.origins[i + 1] + 1,
+        });
+    }
+}
+
 /// NFKC, lower case, punctuation and whitespace folded to single spaces, trimmed.
 pub fn normalize(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for word in words(text) {
+    for_each_word(text, |word| {
         if !out.is_empty() {
             out.push(' ');
         }
-        out.push_str(&word.text);
-    }
+        out.push_str(word.text);
+    });
+    out
+}
+
+/// The words of `text` concatenated without separators: [`Analyzed::compact`] alone.
+pub fn compact(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for_each_word(text, |word| out.push_str(word.text));
     out
 }
 
 /// Splits text into normalized words, noise removed.
 pub fn words(text: &str) -> Vec<Word> {
-    let mut raw: Vec<Word> = Vec::new();
-    let mut current: Option<Word> = None;
-    for (offset, original) in text.chars().enumerate() {
-        for folded in std::iter::once(original).nfkc() {
-            for c in folded.to_lowercase() {
-                if is_combining_mark(c) {
-                    continue;
-                }
-                let class = if is_cjk(c) {
-                    Some(true)
-                } else if c.is_alphanumeric() {
-                    Some(false)
-                } else {
-                    None
-                };
-                match (class, current.as_mut()) {
-                    (Some(cjk), Some(word)) if word.cjk == cjk => {
-                        word.text.push(c);
-                        word.origins.push(offset);
-                    }
-                    (Some(cjk), _) => {
-                        raw.extend(current.take());
-                        current = Some(Word {
-                            text: c.to_string(),
-                            cjk,
-                            origins: vec![offset],
-                        });
-                    }
-                    (None, _) => raw.extend(current.take()),
-                }
-            }
-        }
-    }
-    raw.extend(current);
-
-    let mut out = Vec::with_capacity(raw.len());
-    for word in raw {
-        if word.cjk {
-            split_cjk_noise(word, &mut out);
-        } else if !LATIN_NOISE.contains(&word.text.as_str()) {
-            out.push(word);
-        }
-    }
-    out
-}
-
-fn split_cjk_noise(word: Word, out: &mut Vec<Word>) {
-    let chars: Vec<char> = word.text.chars().collect();
-    let mut start = 0;
-    let mut i = 0;
-    while i < chars.len() {
-        let noise_len = CJK_NOISE.iter().find_map(|noise| {
-            let n: Vec<char> = noise.chars().collect();
-            chars[i..].starts_with(&n).then_some(n.len())
-        });
-        match noise_len {
-            Some(len) => {
-                push_cjk(&chars[start..i], &word.origins[start..i], out);
-                i += len;
-                start = i;
-            }
-            None => i += 1,
-        }
-    }
-    push_cjk(&chars[start..], &word.origins[start..], out);
-}
-
-fn push_cjk(chars: &[char], origins: &[usize], out: &mut Vec<Word>) {
-    if !chars.is_empty() {
+    let mut out = Vec::new();
+    for_each_word(text, |word| {
         out.push(Word {
-            text: chars.iter().collect(),
-            cjk: true,
-            origins: origins.to_vec(),
-        });
-    }
+            text: word.text.to_owned(),
+            cjk: word.cjk,
+            origins: word.origins.to_vec(),
+        })
+    });
+    out
 }
 
 /// Normalizes text and cuts it into matching units.
 pub fn analyze(text: &str) -> Analyzed {
-    let words = words(text);
     let mut analyzed = Analyzed::default();
-    for word in &words {
-        analyzed.compact.push_str(&word.text);
-        if !word.cjk {
+    for_each_word(text, |word| {
+        analyzed.compact.push_str(word.text);
+        units_of(word, &mut |unit: UnitRef<'_>| {
             analyzed.units.push(Unit {
-                text: word.text.clone(),
-                cjk: false,
-                start: word.origins[0],
-                end: word.origins[word.origins.len() - 1] + 1,
-            });
-            continue;
-        }
-        let chars: Vec<char> = word.text.chars().collect();
-        if chars.len() == 1 {
-            analyzed.units.push(Unit {
-                text: word.text.clone(),
-                cjk: true,
-                start: word.origins[0],
-                end: word.origins[0] + 1,
-            });
-            continue;
-        }
-        for i in 0..chars.len() - 1 {
-            analyzed.units.push(Unit {
-                text: chars[i..i + 2].iter().collect(),
-                cjk: true,
-                start: word.origins[i],
-                end: word.origins[i + 1] + 1,
-            });
-        }
-    }
+                text: unit.text.to_owned(),
+                cjk: unit.cjk,
+                start: unit.start,
+                end: unit.end,
+            })
+        });
+    });
     analyzed
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The first implementation (one `String` and `Vec` per word and unit), kept as the
+    /// reference the allocation-free one is checked against.
+    mod reference {
+        use super::super::*;
+
+        /// NFKC, lower case, punctuation and whitespace folded to single spaces, trimmed.
+        pub fn normalize(text: &str) -> String {
+            let mut out = String::with_capacity(text.len());
+            for word in words(text) {
+                if !out.is_empty() {
+                    out.push(' ');
+                }
+                out.push_str(&word.text);
+            }
+            out
+        }
+
+        /// Splits text into normalized words, noise removed.
+        pub fn words(text: &str) -> Vec<Word> {
+            let mut raw: Vec<Word> = Vec::new();
+            let mut current: Option<Word> = None;
+            for (offset, original) in text.chars().enumerate() {
+                for folded in std::iter::once(original).nfkc() {
+                    for c in folded.to_lowercase() {
+                        if is_combining_mark(c) {
+                            continue;
+                        }
+                        let class = if is_cjk(c) {
+                            Some(true)
+                        } else if c.is_alphanumeric() {
+                            Some(false)
+                        } else {
+                            None
+                        };
+                        match (class, current.as_mut()) {
+                            (Some(cjk), Some(word)) if word.cjk == cjk => {
+                                word.text.push(c);
+                                word.origins.push(offset);
+                            }
+                            (Some(cjk), _) => {
+                                raw.extend(current.take());
+                                current = Some(Word {
+                                    text: c.to_string(),
+                                    cjk,
+                                    origins: vec![offset],
+                                });
+                            }
+                            (None, _) => raw.extend(current.take()),
+                        }
+                    }
+                }
+            }
+            raw.extend(current);
+
+            let mut out = Vec::with_capacity(raw.len());
+            for word in raw {
+                if word.cjk {
+                    split_cjk_noise(word, &mut out);
+                } else if !LATIN_NOISE.contains(&word.text.as_str()) {
+                    out.push(word);
+                }
+            }
+            out
+        }
+
+        fn split_cjk_noise(word: Word, out: &mut Vec<Word>) {
+            let chars: Vec<char> = word.text.chars().collect();
+            let mut start = 0;
+            let mut i = 0;
+            while i < chars.len() {
+                let noise_len = CJK_NOISE.iter().find_map(|noise| {
+                    let n: Vec<char> = noise.chars().collect();
+                    chars[i..].starts_with(&n).then_some(n.len())
+                });
+                match noise_len {
+                    Some(len) => {
+                        push_cjk(&chars[start..i], &word.origins[start..i], out);
+                        i += len;
+                        start = i;
+                    }
+                    None => i += 1,
+                }
+            }
+            push_cjk(&chars[start..], &word.origins[start..], out);
+        }
+
+        fn push_cjk(chars: &[char], origins: &[usize], out: &mut Vec<Word>) {
+            if !chars.is_empty() {
+                out.push(Word {
+                    text: chars.iter().collect(),
+                    cjk: true,
+                    origins: origins.to_vec(),
+                });
+            }
+        }
+
+        /// Normalizes text and cuts it into matching units.
+        pub fn analyze(text: &str) -> Analyzed {
+            let words = words(text);
+            let mut analyzed = Analyzed::default();
+            for word in &words {
+                analyzed.compact.push_str(&word.text);
+                if !word.cjk {
+                    analyzed.units.push(Unit {
+                        text: word.text.clone(),
+                        cjk: false,
+                        start: word.origins[0],
+                        end: word.origins[word.origins.len() - 1] + 1,
+                    });
+                    continue;
+                }
+                let chars: Vec<char> = word.text.chars().collect();
+                if chars.len() == 1 {
+                    analyzed.units.push(Unit {
+                        text: word.text.clone(),
+                        cjk: true,
+                        start: word.origins[0],
+                        end: word.origins[0] + 1,
+                    });
+                    continue;
+                }
+                for i in 0..chars.len() - 1 {
+                    analyzed.units.push(Unit {
+                        text: chars[i..i + 2].iter().collect(),
+                        cjk: true,
+                        start: word.origins[i],
+                        end: word.origins[i + 1] + 1,
+                    });
+                }
+            }
+            analyzed
+        }
+    }
 
     fn unit_texts(text: &str) -> Vec<String> {
         analyze(text).units.into_iter().map(|u| u.text).collect()
@@ -268,6 +476,24 @@ mod tests {
     }
 
     proptest::proptest! {
+        #[test]
+        fn allocation_free_analysis_equals_the_reference(
+            text in "(\\PC|[aA0 ＡＣＦｆ证书持证人认证持有精算师华为会员-（）.éﬁ㈱Ⅻ\u{0301}]|certified|the|Of){0,40}"
+        ) {
+            proptest::prop_assert_eq!(analyze(&text), reference::analyze(&text));
+            proptest::prop_assert_eq!(words(&text), reference::words(&text));
+            proptest::prop_assert_eq!(normalize(&text), reference::normalize(&text));
+            proptest::prop_assert_eq!(compact(&text), reference::analyze(&text).compact);
+            let mut streamed = Vec::new();
+            for_each_unit(&text, |u| streamed.push((u.text.to_owned(), u.cjk, u.start, u.end)));
+            let owned: Vec<_> = reference::analyze(&text)
+                .units
+                .into_iter()
+                .map(|u| (u.text, u.cjk, u.start, u.end))
+                .collect();
+            proptest::prop_assert_eq!(streamed, owned);
+        }
+
         #[test]
         fn normalization_is_idempotent_and_offsets_stay_in_the_text(text in "\\PC{0,256}") {
             let once = normalize(&text);
