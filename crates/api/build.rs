@@ -1,9 +1,11 @@
 //! Compiles `proto/` with protox (pure Rust, so nobody needs `protoc`) and writes the encoded
 //! descriptor set next to the generated code for server reflection.
 
+use std::collections::HashMap;
 use std::{env, fs, path::PathBuf};
 
 use prost::Message;
+use prost_types::FileDescriptorSet;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let proto_root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../proto");
@@ -33,6 +35,58 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     tonic_prost_build::configure()
         .build_client(true)
         .build_server(true)
-        .compile_fds(fds)?;
+        .compile_fds(fds.clone())?;
+
+    // The server's own copy of the types: the same messages, except that a `Certificate` is
+    // bytes encoded once per catalog entry (`crate::EncodedCertificate`), so answers that
+    // carry catalog entries copy bytes instead of cloning and re-encoding a dozen strings.
+    // Every type that holds no `Certificate` is the client's own type.
+    let server_dir = out_dir.join("server");
+    fs::create_dir_all(&server_dir)?;
+    let mut server = tonic_prost_build::configure()
+        .build_client(false)
+        .build_server(true)
+        .extern_path(CERTIFICATE, "crate::EncodedCertificate")
+        .out_dir(&server_dir);
+    for name in shared_types(&fds) {
+        let rust = format!("crate::v1::{}", name.trim_start_matches(".certequiv.v1."));
+        server = server.extern_path(name, rust);
+    }
+    server.compile_fds(fds)?;
     Ok(())
+}
+
+const CERTIFICATE: &str = ".certequiv.v1.Certificate";
+
+/// The enums of `certequiv.v1` and its messages that hold no `Certificate` at any depth.
+fn shared_types(fds: &FileDescriptorSet) -> Vec<String> {
+    let mut fields: HashMap<String, Vec<String>> = HashMap::new();
+    let mut shared = Vec::new();
+    for file in fds.file.iter().filter(|f| f.package() == "certequiv.v1") {
+        for message in &file.message_type {
+            let name = format!(".certequiv.v1.{}", message.name());
+            let types = message.field.iter().map(|f| f.type_name().to_owned());
+            fields.insert(name, types.collect());
+        }
+        for e in &file.enum_type {
+            shared.push(format!(".certequiv.v1.{}", e.name()));
+        }
+    }
+    fn holds_certificate(name: &str, fields: &HashMap<String, Vec<String>>, depth: u32) -> bool {
+        name == CERTIFICATE
+            || (depth < 32
+                && fields.get(name).is_some_and(|types| {
+                    types
+                        .iter()
+                        .any(|t| holds_certificate(t, fields, depth + 1))
+                }))
+    }
+    shared.extend(
+        fields
+            .keys()
+            .filter(|name| !holds_certificate(name, &fields, 0))
+            .cloned(),
+    );
+    shared.sort();
+    shared
 }

@@ -27,24 +27,21 @@ impl Catalog {
             .search(self.certificates(), query, filter, limit)
     }
 
-    /// Certificates matching `filter` from position `start` on, at most `limit`, and the
-    /// position to continue from when more remain.
+    /// Positions of the certificates matching `filter` from position `start` on, at most
+    /// `limit`, and the position to continue from when more remain.
     pub fn list(
         &self,
         filter: &CertificateFilter,
         start: usize,
         limit: usize,
-    ) -> (Vec<&Certificate>, Option<usize>) {
+    ) -> (Vec<usize>, Option<usize>) {
         let matches = filter.matcher(self.index(), self.certificates());
         let mut page = Vec::with_capacity(limit.min(self.certificates().len()));
-        for (i, cert) in self.certificates().iter().enumerate().skip(start) {
-            if !matches(i) {
-                continue;
-            }
+        for i in (start..self.certificates().len()).filter(|&i| matches(i)) {
             if page.len() == limit {
                 return (page, Some(i));
             }
-            page.push(cert);
+            page.push(i);
         }
         (page, None)
     }

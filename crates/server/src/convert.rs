@@ -5,7 +5,9 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use certequiv_api::v1 as pb;
+use certequiv_api::EncodedCertificate;
+use certequiv_api::server::v1 as pb;
+use certequiv_api::v1;
 use certequiv_domain::equivalence::{
     self, Applicant, BasicConditions, Claim, ConditionStatus, Evaluation, Resolution, Verdict,
 };
@@ -76,12 +78,13 @@ fn source_ref(cert: &Certificate, catalog: &Catalog) -> pb::SourceRef {
     }
 }
 
-pub fn certificate(cert: &Certificate, catalog: &Catalog) -> pb::Certificate {
-    let mut issuers = cert.issuers.iter().map(|i| pb::Issuer {
+/// The wire form of a catalog entry (`certequiv.v1.Certificate`).
+fn certificate_message(cert: &Certificate, catalog: &Catalog) -> v1::Certificate {
+    let mut issuers = cert.issuers.iter().map(|i| v1::Issuer {
         name_zh: i.name_zh.clone(),
         name_en: i.name_en.clone(),
     });
-    pb::Certificate {
+    v1::Certificate {
         id: cert.id.clone(),
         name_zh: cert.name_zh.clone(),
         name_en: cert.name_en.clone(),
@@ -96,6 +99,16 @@ pub fn certificate(cert: &Certificate, catalog: &Catalog) -> pb::Certificate {
         remark: cert.remark.clone(),
         source: Some(source_ref(cert, catalog)),
     }
+}
+
+/// The certificate at `position` of the loaded catalog, encoded once per catalog load.
+pub fn certificate(loaded: &LoadedCatalog, position: usize) -> Option<EncodedCertificate> {
+    let cert = loaded.catalog.certificates().get(position)?;
+    loaded
+        .encoded(position, || {
+            EncodedCertificate::new(&certificate_message(cert, &loaded.catalog)).0
+        })
+        .map(EncodedCertificate)
 }
 
 pub fn catalog(loaded: &LoadedCatalog) -> pb::Catalog {
@@ -130,10 +143,10 @@ pub fn catalog(loaded: &LoadedCatalog) -> pb::Catalog {
     }
 }
 
-pub fn search_result(hit: &SearchHit, catalog: &Catalog) -> pb::SearchResult {
-    let cert = &catalog.certificates()[hit.cert];
+pub fn search_result(hit: &SearchHit, loaded: &LoadedCatalog) -> pb::SearchResult {
+    let cert = &loaded.catalog.certificates()[hit.cert];
     pb::SearchResult {
-        certificate: Some(certificate(cert, catalog)),
+        certificate: certificate(loaded, hit.cert),
         score: hit.score,
         match_kind: match_kind(hit.kind) as i32,
         matched_field: hit.field.as_str().to_owned(),
@@ -461,9 +474,10 @@ fn citation(cert: &Certificate, catalog: &Catalog, quote: &str) -> pb::Citation 
 pub fn evaluation(
     request: &pb::EvaluateEquivalenceRequest,
     evaluation: Evaluation,
-    catalog: &Catalog,
+    loaded: &LoadedCatalog,
     decision_id: String,
 ) -> pb::EvaluateEquivalenceResponse {
+    let catalog = &loaded.catalog;
     let certs = catalog.certificates();
     let claims = request
         .claims
@@ -474,7 +488,7 @@ pub fn evaluation(
             pb::ClaimResult {
                 claim: Some(claim.clone()),
                 resolution: resolution(outcome.resolution) as i32,
-                certificate: cert.map(|c| certificate(c, catalog)),
+                certificate: outcome.cert.and_then(|i| certificate(loaded, i)),
                 match_kind: outcome.kind.map_or(pb::MatchKind::Unspecified, match_kind) as i32,
                 score: outcome.score,
                 candidates: outcome

@@ -20,8 +20,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use certequiv_api::v1::certificate_service_server::CertificateServiceServer;
-use certequiv_api::v1::equivalence_service_server::EquivalenceServiceServer;
+use certequiv_api::server::v1::certificate_service_server::CertificateServiceServer;
+use certequiv_api::server::v1::equivalence_service_server::EquivalenceServiceServer;
 use certequiv_storage::Store;
 use tokio::net::TcpListener;
 use tonic::transport::Server;

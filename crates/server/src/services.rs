@@ -4,9 +4,10 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Instant;
 
-use certequiv_api::v1 as pb;
-use certequiv_api::v1::certificate_service_server::CertificateService;
-use certequiv_api::v1::equivalence_service_server::EquivalenceService;
+use certequiv_api::EncodedCertificate;
+use certequiv_api::server::v1 as pb;
+use certequiv_api::server::v1::certificate_service_server::CertificateService;
+use certequiv_api::server::v1::equivalence_service_server::EquivalenceService;
 use certequiv_domain::equivalence;
 use certequiv_storage::{LoadedCatalog, Selector, Store};
 use jiff::civil::Date;
@@ -52,7 +53,7 @@ impl CertificateService for Certificates {
     async fn get_certificate(
         &self,
         request: Request<pb::GetCertificateRequest>,
-    ) -> Result<Response<pb::Certificate>, Status> {
+    ) -> Result<Response<EncodedCertificate>, Status> {
         let request = request.into_inner();
         let selector = convert::selector(&request.catalog_id, &request.as_of, "")?;
         if request.id.trim().is_empty() {
@@ -60,14 +61,16 @@ impl CertificateService for Certificates {
         }
         let loaded = self.0.choose(&selector)?;
         let catalog = &loaded.catalog;
-        let cert = catalog.certificate(&request.id).ok_or_else(|| {
+        let not_found = || {
             ApiError::NotFound(format!(
                 "certificate {:?} not found in catalog {:?}",
                 request.id.chars().take(128).collect::<String>(),
                 catalog.id()
             ))
-        })?;
-        Ok(Response::new(convert::certificate(cert, catalog)))
+        };
+        let position = catalog.position(&request.id).ok_or_else(not_found)?;
+        let cert = convert::certificate(&loaded, position).ok_or_else(not_found)?;
+        Ok(Response::new(cert))
     }
 
     async fn list_certificates(
@@ -85,7 +88,7 @@ impl CertificateService for Certificates {
         Ok(Response::new(pb::ListCertificatesResponse {
             certificates: page
                 .into_iter()
-                .map(|c| convert::certificate(c, catalog))
+                .filter_map(|i| convert::certificate(&loaded, i))
                 .collect(),
             next_page_token: next
                 .map(|offset| convert::page_token(catalog, &filter, offset))
@@ -127,7 +130,7 @@ impl CertificateService for Certificates {
             results: outcome
                 .hits
                 .iter()
-                .map(|hit| convert::search_result(hit, catalog))
+                .map(|hit| convert::search_result(hit, &loaded))
                 .collect(),
             ambiguous: outcome.ambiguous,
             catalog_id: catalog.id().to_owned(),
@@ -215,7 +218,7 @@ impl Equivalence {
         Ok(convert::evaluation(
             request,
             evaluation,
-            catalog,
+            &loaded,
             decision_id,
         ))
     }

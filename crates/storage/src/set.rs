@@ -1,19 +1,44 @@
 //! A consistent set of catalogs (jurisdictions and versions) and the choice of one per request.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
+use bytes::Bytes;
 use certequiv_domain::Catalog;
 use jiff::civil::Date;
 
 use crate::FileError;
 
-/// A catalog and where it was loaded from.
+/// A catalog, where it was loaded from, and the wire form of its entries once served.
 #[derive(Debug)]
 pub struct LoadedCatalog {
     pub catalog: Catalog,
     /// "embedded" or the file name.
     pub origin: String,
+    /// One slot per certificate (same positions as [`Catalog::certificates`]) for the bytes
+    /// the server sends for it, encoded on first use and then shared by every answer until
+    /// the catalog is replaced. Filled lazily: a 100,000-entry catalog pays only for the
+    /// entries asked for.
+    encoded: Box<[OnceLock<Bytes>]>,
+}
+
+impl LoadedCatalog {
+    pub fn new(catalog: Catalog, origin: impl Into<String>) -> LoadedCatalog {
+        let encoded = (0..catalog.certificates().len())
+            .map(|_| OnceLock::new())
+            .collect();
+        LoadedCatalog {
+            catalog,
+            origin: origin.into(),
+            encoded,
+        }
+    }
+
+    /// The encoded form of the certificate at `position`, made by `encode` the first time;
+    /// `None` when there is no such position.
+    pub fn encoded(&self, position: usize, encode: impl FnOnce() -> Bytes) -> Option<Bytes> {
+        Some(self.encoded.get(position)?.get_or_init(encode).clone())
+    }
 }
 
 /// Which catalog a request wants.
@@ -205,10 +230,7 @@ mod tests {
             not_listed: vec![],
             etag: id.into(),
         };
-        LoadedCatalog {
-            catalog: Catalog::new(parts).unwrap(),
-            origin: format!("{id}.toml"),
-        }
+        LoadedCatalog::new(Catalog::new(parts).unwrap(), format!("{id}.toml"))
     }
 
     fn versions() -> CatalogSet {

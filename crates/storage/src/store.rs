@@ -221,10 +221,7 @@ pub fn load_text(origin: &str, text: &str) -> Result<LoadedCatalog, Vec<FileErro
             .map(|v| locate(origin, text, v))
             .collect::<Vec<_>>()
     })?;
-    Ok(LoadedCatalog {
-        catalog,
-        origin: origin.to_owned(),
-    })
+    Ok(LoadedCatalog::new(catalog, origin))
 }
 
 /// Loads files (for `certequiv validate` and directory sources), collecting every error.
