@@ -637,7 +637,7 @@ async fn request_id_is_echoed_and_logged() {
         "the call's log line: {line}"
     );
 
-    // Without a client id, the server makes one up and still echoes it.
+    // Without a client id, the server makes one up for the log line and returns it.
     let response = client
         .get_certificate(GetCertificateRequest {
             id: "cfa".to_owned(),
@@ -654,4 +654,24 @@ async fn request_id_is_echoed_and_logged() {
     assert!(!generated.is_empty());
     assert_ne!(generated, request_id);
     app.wait_for_log(Duration::from_secs(10), |line| line.contains(&generated));
+
+    // A failed call always carries the id its log line has.
+    let status = client
+        .get_certificate(GetCertificateRequest {
+            id: "no-such-certificate".to_owned(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::NotFound);
+    let failed = status
+        .metadata()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .expect("an x-request-id on the error")
+        .to_owned();
+    assert_ne!(failed, generated);
+    app.wait_for_log(Duration::from_secs(10), |line| {
+        line.contains(&failed) && line.contains("grpc_code=NotFound")
+    });
 }

@@ -153,13 +153,13 @@ pub async fn run(
         tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET,
     ]);
 
-    let (set_request_id, propagate_request_id) = telemetry::request_id_layers();
     let layers = tower::ServiceBuilder::new()
-        .layer(set_request_id)
-        .layer(propagate_request_id)
-        .layer(observe::ObserveLayer::new(methods))
+        .layer(observe::ObserveLayer::new(
+            methods,
+            limit::Limit::new(config.max_concurrent_requests),
+            telemetry::RequestIds::new(),
+        ))
         .option_layer(config.tokens.clone().map(auth::TokenLayer::new))
-        .layer(limit::ShedLayer::new(config.max_concurrent_requests))
         .into_inner();
     let max = config.max_message_bytes;
     let mut builder = Server::builder();

@@ -1,77 +1,65 @@
-//! A server-wide cap on calls in flight (one semaphore shared by every connection), shedding the excess at once with RESOURCE_EXHAUSTED
-//! rather than queueing it. Health checks bypass the cap: an overloaded pod must still answer
-//! its liveness probe, or Kubernetes would restart it in the middle of the load.
+//! A server-wide cap on calls in flight (one semaphore shared by every connection), shedding
+//! the excess at once with RESOURCE_EXHAUSTED rather than queueing it. Health checks bypass the
+//! cap: an overloaded pod must still answer its liveness probe, or Kubernetes would restart it
+//! in the middle of the load. Applied by [`crate::observe`], so a shed call is still counted.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
-use http::Request;
-use tokio::sync::Semaphore;
-use tower::limit::ConcurrencyLimit;
-use tower::load_shed::LoadShed;
-use tower::{Layer, Service, ServiceExt};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
-type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+/// What admitting a call gives back: a permit held until the call ends, or nothing to hold.
+#[derive(Debug)]
+pub enum Admission {
+    Admitted(Option<OwnedSemaphorePermit>),
+    /// Over the cap: answer RESOURCE_EXHAUSTED now.
+    Shed,
+}
 
 #[derive(Debug, Clone)]
-pub struct ShedLayer {
+pub struct Limit {
     semaphore: Arc<Semaphore>,
 }
 
-impl ShedLayer {
-    pub fn new(max_in_flight: usize) -> ShedLayer {
-        ShedLayer {
+impl Limit {
+    pub fn new(max_in_flight: usize) -> Limit {
+        Limit {
             semaphore: Arc::new(Semaphore::new(max_in_flight)),
         }
     }
-}
 
-impl<S: Clone> Layer<S> for ShedLayer {
-    type Service = Shed<S>;
-
-    fn layer(&self, inner: S) -> Shed<S> {
-        Shed {
-            limited: LoadShed::new(ConcurrencyLimit::with_semaphore(
-                inner.clone(),
-                Arc::clone(&self.semaphore),
-            )),
-            inner,
+    /// Admits a call to `path` if a slot is free; health checks always.
+    pub fn admit(&self, path: &str) -> Admission {
+        if path.starts_with("/grpc.health.v1.Health/") {
+            return Admission::Admitted(None);
+        }
+        match Arc::clone(&self.semaphore).try_acquire_owned() {
+            Ok(permit) => Admission::Admitted(Some(permit)),
+            Err(_) => Admission::Shed,
         }
     }
 }
 
-#[derive(Debug, Clone)]
-pub struct Shed<S> {
-    inner: S,
-    limited: LoadShed<ConcurrencyLimit<S>>,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-impl<S, B> Service<Request<B>> for Shed<S>
-where
-    S: Service<Request<B>> + Clone + Send + 'static,
-    S::Future: Send + 'static,
-    S::Error: Into<BoxError>,
-    S::Response: Send + 'static,
-    B: Send + 'static,
-{
-    type Response = S::Response;
-    type Error = BoxError;
-    type Future = BoxFuture<Result<S::Response, BoxError>>;
-
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        // Readiness is decided per call below: a shed call must fail, not wait.
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, request: Request<B>) -> Self::Future {
-        if request.uri().path().starts_with("/grpc.health.v1.Health/") {
-            let inner = self.inner.clone();
-            return Box::pin(async move { inner.oneshot(request).await.map_err(Into::into) });
-        }
-        let limited = self.limited.clone();
-        Box::pin(limited.oneshot(request))
+    #[test]
+    fn calls_past_the_cap_are_shed_until_one_ends_and_health_always_passes() {
+        let limit = Limit::new(1);
+        let first = limit.admit("/certequiv.v1.CertificateService/GetCertificate");
+        assert!(matches!(first, Admission::Admitted(Some(_))));
+        assert!(matches!(
+            limit.admit("/certequiv.v1.CertificateService/GetCertificate"),
+            Admission::Shed
+        ));
+        assert!(matches!(
+            limit.admit("/grpc.health.v1.Health/Check"),
+            Admission::Admitted(None)
+        ));
+        drop(first);
+        assert!(matches!(
+            limit.admit("/certequiv.v1.EquivalenceService/EvaluateEquivalence"),
+            Admission::Admitted(Some(_))
+        ));
     }
 }

@@ -12,14 +12,16 @@ use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll, ready};
 use std::time::Instant;
 
-use http::{HeaderMap, Request, Response};
+use http::{HeaderMap, HeaderValue, Request, Response};
 use http_body::{Body, Frame, SizeHint};
 use metrics::{Counter, Gauge, Histogram, counter, gauge, histogram};
 use prost::Message;
+use tokio::sync::OwnedSemaphorePermit;
 use tower::{Layer, Service};
 use tracing::Instrument;
 
-use crate::telemetry::REQUEST_ID;
+use crate::limit::{Admission, Limit};
+use crate::telemetry::{REQUEST_ID, RequestIds};
 
 /// A method and its metric handles, registered once when the table is built so a call
 /// neither allocates label strings nor looks up the registry.
@@ -156,15 +158,25 @@ pub fn describe_metrics() {
     );
 }
 
+/// Everything the layer shares between connections.
+#[derive(Debug)]
+struct Shared {
+    table: MethodTable,
+    limit: Limit,
+    ids: RequestIds,
+}
+
+/// The layer in front of every call: admission against the in-flight cap, the request id,
+/// the span, the log line and the metrics, in one place and one boxed future per call.
 #[derive(Debug, Clone)]
 pub struct ObserveLayer {
-    table: Arc<MethodTable>,
+    shared: Arc<Shared>,
 }
 
 impl ObserveLayer {
-    pub fn new(table: MethodTable) -> ObserveLayer {
+    pub fn new(table: MethodTable, limit: Limit, ids: RequestIds) -> ObserveLayer {
         ObserveLayer {
-            table: Arc::new(table),
+            shared: Arc::new(Shared { table, limit, ids }),
         }
     }
 }
@@ -175,7 +187,7 @@ impl<S> Layer<S> for ObserveLayer {
     fn layer(&self, inner: S) -> Observe<S> {
         Observe {
             inner,
-            table: Arc::clone(&self.table),
+            shared: Arc::clone(&self.shared),
         }
     }
 }
@@ -183,7 +195,7 @@ impl<S> Layer<S> for ObserveLayer {
 #[derive(Debug, Clone)]
 pub struct Observe<S> {
     inner: S,
-    table: Arc<MethodTable>,
+    shared: Arc<Shared>,
 }
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
@@ -195,7 +207,7 @@ where
     S: Service<Request<B>, Response = Response<ResBody>>,
     S::Future: Send + 'static,
     S::Error: Into<BoxError> + Send + 'static,
-    ResBody: Send + 'static,
+    ResBody: Default + Send + 'static,
 {
     type Response = Response<ObservedBody<ResBody>>;
     type Error = BoxError;
@@ -206,34 +218,62 @@ where
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
-        let info = self.table.lookup(request.uri().path());
-        let request_id = request
-            .headers()
-            .get(REQUEST_ID)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
+        let path = request.uri().path();
+        let info = self.shared.table.lookup(path);
         let span = tracing::info_span!(
             "rpc",
             method = %format_args!("{}/{}", info.service, info.method),
-            request_id = %request_id
+            request_id = tracing::field::Empty,
         );
-        let mut call = Call::start(info, span.clone());
-        let future = self.inner.call(request);
+        let admission = self.shared.limit.admit(path);
+        info.started.increment(1);
+        info.in_flight.increment(1.0);
+        let mut call = Call {
+            info,
+            started: Instant::now(),
+            span: span.clone(),
+            finished: false,
+            request_id: request.headers().get(REQUEST_ID).cloned(),
+            permit: None,
+        };
+        // Ids are made only for what shows them: a log line that is on, or an error answer.
+        if !span.is_disabled() {
+            let id = call.request_id(&self.shared.ids);
+            span.record("request_id", id.to_str().unwrap_or(""));
+        }
+        let shared = Arc::clone(&self.shared);
+        let future = match admission {
+            Admission::Admitted(permit) => {
+                call.permit = permit;
+                Some(self.inner.call(request))
+            }
+            Admission::Shed => None,
+        };
         Box::pin(
             async move {
+                let Some(future) = future else {
+                    let status = tonic::Status::resource_exhausted(
+                        "too many calls in flight on this server; retry with backoff",
+                    );
+                    call.finish(status.code() as i32);
+                    let mut response = status.into_http::<ResBody>();
+                    call.tag(response.headers_mut(), &shared.ids, true);
+                    return Ok(response.map(|inner| ObservedBody { inner, call }));
+                };
                 match future.await {
-                    Ok(response) => {
-                        if let Some(code) = grpc_code(response.headers()) {
+                    Ok(mut response) => {
+                        let code = grpc_code(response.headers());
+                        if let Some(code) = code {
                             call.finish(code);
                         }
+                        let failed = code.is_some_and(|c| c != 0);
+                        call.tag(response.headers_mut(), &shared.ids, failed);
                         Ok(response.map(|inner| ObservedBody { inner, call }))
                     }
                     Err(error) => {
                         // tonic turns these errors into statuses after this layer.
                         let error: BoxError = error.into();
-                        let code = if error.is::<tower::load_shed::error::Overloaded>() {
-                            tonic::Code::ResourceExhausted
-                        } else if error.is::<tonic::TimeoutExpired>() {
+                        let code = if error.is::<tonic::TimeoutExpired>() {
                             tonic::Code::Cancelled
                         } else {
                             tonic::Code::Internal
@@ -254,18 +294,26 @@ struct Call {
     started: Instant,
     span: tracing::Span,
     finished: bool,
+    /// The caller's `x-request-id`, else one made when first needed.
+    request_id: Option<HeaderValue>,
+    /// The call's slot under the in-flight cap, freed when the call ends.
+    permit: Option<OwnedSemaphorePermit>,
 }
 
 impl Call {
-    fn start(info: Arc<Method>, span: tracing::Span) -> Call {
-        info.started.increment(1);
-        info.in_flight.increment(1.0);
-        Call {
-            info,
-            started: Instant::now(),
-            span,
-            finished: false,
+    fn request_id(&mut self, ids: &RequestIds) -> &HeaderValue {
+        self.request_id.get_or_insert_with(|| ids.generate())
+    }
+
+    /// Puts the request id on the answer: the caller's always (they sent it to correlate), a
+    /// generated one when the call failed (support needs it to find the log line) or when it
+    /// was made for the log line anyway.
+    fn tag(&mut self, headers: &mut HeaderMap, ids: &RequestIds, failed: bool) {
+        if self.request_id.is_none() && !failed {
+            return;
         }
+        let id = self.request_id(ids).clone();
+        headers.insert(REQUEST_ID, id);
     }
 
     fn finish(&mut self, code: i32) {
@@ -383,6 +431,35 @@ mod tests {
             (&*unknown.service, &*unknown.method),
             ("unknown", "unknown")
         );
+    }
+
+    fn call(request_id: Option<&str>) -> Call {
+        let table = MethodTable::from_descriptor_sets(&[]);
+        Call {
+            info: table.lookup("/x.Y/Z"),
+            started: Instant::now(),
+            span: tracing::Span::none(),
+            finished: true,
+            request_id: request_id.map(|id| HeaderValue::from_str(id).unwrap()),
+            permit: None,
+        }
+    }
+
+    #[test]
+    fn answers_carry_the_callers_id_always_and_a_generated_one_only_on_failure() {
+        let ids = RequestIds::new();
+        let tagged = |request_id: Option<&str>, failed: bool| {
+            let mut headers = HeaderMap::new();
+            call(request_id).tag(&mut headers, &ids, failed);
+            headers
+                .get(REQUEST_ID)
+                .map(|v| v.to_str().unwrap().to_owned())
+        };
+        assert_eq!(tagged(Some("abc"), false).as_deref(), Some("abc"));
+        assert_eq!(tagged(Some("abc"), true).as_deref(), Some("abc"));
+        assert_eq!(tagged(None, false), None);
+        let generated = tagged(None, true).expect("an id on a failed call");
+        assert!(!generated.is_empty() && generated != "abc");
     }
 
     #[test]
