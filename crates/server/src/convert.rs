@@ -526,13 +526,13 @@ pub fn evaluation(
         claims,
         conditions: evaluation
             .conditions
-            .iter()
+            .into_iter()
             .map(|c| {
                 let cert = &certs[c.cert];
                 pb::Condition {
                     code: c.code.to_owned(),
-                    description_zh: c.description_zh.clone(),
-                    description_en: c.description_en.clone(),
+                    description_zh: c.description_zh,
+                    description_en: c.description_en,
                     status: condition_status(c.status) as i32,
                     certificate_id: cert.id.clone(),
                     source: Some(citation(cert, catalog, &c.quote)),
@@ -542,13 +542,13 @@ pub fn evaluation(
             .collect(),
         notes: evaluation
             .notes
-            .iter()
+            .into_iter()
             .map(|n| {
                 let cert = &certs[n.cert];
                 pb::Note {
-                    code: n.code.clone(),
-                    text_zh: n.text_zh.clone(),
-                    text_en: n.text_en.clone(),
+                    code: n.code,
+                    text_zh: n.text_zh,
+                    text_en: n.text_en,
                     certificate_id: cert.id.clone(),
                     source: Some(citation(cert, catalog, &n.quote)),
                 }

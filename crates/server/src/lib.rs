@@ -125,9 +125,7 @@ pub async fn run(
     // tonic-health reports "" as SERVING from creation; nothing is ready until wired up.
     set_all(&reporter, ServingStatus::NotServing).await;
 
-    let state = State {
-        store: Arc::clone(&store),
-    };
+    let state = State::new(Arc::clone(&store));
     let descriptor_sets = [
         certequiv_api::FILE_DESCRIPTOR_SET,
         tonic_health::pb::FILE_DESCRIPTOR_SET,

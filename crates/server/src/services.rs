@@ -16,6 +16,7 @@ use tonic::{Request, Response, Status, Streaming};
 
 use crate::convert;
 use crate::error::ApiError;
+use crate::telemetry::DecisionIds;
 
 /// How many batch results may wait for a slow reader before the server stops reading
 /// requests: the stream's memory stays bounded whatever its length.
@@ -25,9 +26,17 @@ const BATCH_BUFFER: usize = 64;
 #[derive(Debug, Clone)]
 pub struct State {
     pub store: Arc<Store>,
+    pub decision_ids: Arc<DecisionIds>,
 }
 
 impl State {
+    pub fn new(store: Arc<Store>) -> State {
+        State {
+            store,
+            decision_ids: Arc::new(DecisionIds::new()),
+        }
+    }
+
     /// Today in China Standard Time (UTC+8, no daylight saving): policies take effect by
     /// Beijing's calendar, whatever the pod's clock zone.
     fn today() -> Date {
@@ -201,7 +210,7 @@ impl Equivalence {
         let loaded = self.0.choose(&selector)?;
         let catalog = &loaded.catalog;
         let evaluation = equivalence::evaluate(catalog, &claims, &applicant)?;
-        let decision_id = uuid::Uuid::new_v4().to_string();
+        let decision_id = self.0.decision_ids.generate();
         tracing::info!(
             target: "audit",
             decision_id = %decision_id,

@@ -63,6 +63,41 @@ impl Default for RequestIds {
     }
 }
 
+/// Decision ids: RFC 9562 UUIDs (version 8, the custom layout) made of 60 random bits drawn
+/// once per process and a counter, so they are unique across pods and restarts like a random
+/// UUID without a `getrandom` system call per evaluation.
+#[derive(Debug)]
+pub struct DecisionIds {
+    prefix: [u8; 8],
+    next: AtomicU64,
+}
+
+impl DecisionIds {
+    pub fn new() -> DecisionIds {
+        let random = uuid::Uuid::new_v4().into_bytes();
+        let mut prefix = [0; 8];
+        prefix.copy_from_slice(&random[..8]);
+        DecisionIds {
+            prefix,
+            next: AtomicU64::new(1),
+        }
+    }
+
+    pub fn generate(&self) -> String {
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        let mut bytes = [0; 16];
+        bytes[..8].copy_from_slice(&self.prefix);
+        bytes[8..].copy_from_slice(&n.to_be_bytes());
+        uuid::Uuid::new_v8(bytes).to_string()
+    }
+}
+
+impl Default for DecisionIds {
+    fn default() -> Self {
+        DecisionIds::new()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -76,5 +111,18 @@ mod tests {
             |v: &http::HeaderValue| v.to_str().unwrap().split('-').next().unwrap().to_owned();
         assert_eq!(prefix(&a), prefix(&b));
         assert_eq!(prefix(&a).len(), 16);
+    }
+
+    #[test]
+    fn decision_ids_are_distinct_version_8_uuids() {
+        let ids = DecisionIds::new();
+        let a: uuid::Uuid = ids.generate().parse().unwrap();
+        let b: uuid::Uuid = ids.generate().parse().unwrap();
+        assert_ne!(a, b);
+        assert_eq!(a.get_version_num(), 8);
+        assert_eq!(a.get_variant(), uuid::Variant::RFC4122);
+        assert_eq!(a.as_bytes()[..6], b.as_bytes()[..6]);
+        let other = DecisionIds::new().generate().parse::<uuid::Uuid>().unwrap();
+        assert_ne!(other.as_bytes()[..6], a.as_bytes()[..6]);
     }
 }
