@@ -13,7 +13,9 @@ pub use catalog::{
     Catalog, CatalogMeta, CatalogParts, Certificate, Issuer, NotListed, Section, Violation,
 };
 pub use level::TitleLevel;
-pub use search::{CertificateFilter, MatchKind, MatchedField, QueryText, SearchOutcome};
+pub use search::{
+    CertificateFilter, MatchKind, MatchedField, QueryText, SearchHit, SearchOutcome,
+};
 
 impl Catalog {
     /// Searches this catalog; see [`search`] for the ranking.
@@ -25,6 +27,12 @@ impl Catalog {
     ) -> SearchOutcome {
         self.index()
             .search(self.certificates(), query, filter, limit)
+    }
+
+    /// Half-open character ranges of the hit's matched field (`hit.field`) that the query
+    /// matched.
+    pub fn highlights(&self, hit: &SearchHit) -> Vec<(usize, usize)> {
+        self.index().highlights(self.certificates(), hit.matched)
     }
 
     /// Positions of the certificates matching `filter` from position `start` on, at most

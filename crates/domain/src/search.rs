@@ -212,8 +212,20 @@ pub struct SearchHit {
     pub score: f64,
     pub kind: MatchKind,
     pub field: MatchedField,
-    /// Half-open character ranges in the matched field's text.
-    pub highlights: Vec<(usize, usize)>,
+    /// What of the matched field the query matched; [`crate::Catalog::highlights`] turns it
+    /// into character ranges for those who show them (working them out costs a pass over
+    /// the field's text, which evaluations, for one, never need).
+    pub(crate) matched: Matched,
+}
+
+/// The key a hit matched and which of its units, the input of its highlights.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Matched {
+    key: u32,
+    /// Bit j: the key's unit j was matched.
+    units: u64,
+    /// The query is this whole text.
+    whole: bool,
 }
 
 impl SearchHit {
@@ -802,14 +814,16 @@ impl SearchIndex {
             .take(limit)
             .map(|(ci, e)| {
                 let key = &self.keys[e.best.key as usize];
-                let whole = prepared.whole_key == Some(e.best.key);
-                let highlights = self.highlights(certs, key, Some(&e.acc), whole);
                 SearchHit {
                     cert: ci as usize,
                     score: e.best.score,
                     kind: e.best.kind,
                     field: key.field,
-                    highlights,
+                    matched: Matched {
+                        key: e.best.key,
+                        units: e.acc.key_any_mask,
+                        whole: prepared.whole_key == Some(e.best.key),
+                    },
                 }
             })
             .collect();
@@ -935,30 +949,25 @@ impl SearchIndex {
         partial_candidate(key_id, units.len(), acc, n_query)
     }
 
-    fn highlights(
-        &self,
-        certs: &[Certificate],
-        key: &Key,
-        acc: Option<&KeyAcc>,
-        whole: bool,
-    ) -> Vec<(usize, usize)> {
+    /// Half-open character ranges of a hit's matched field that the query matched.
+    pub(crate) fn highlights(&self, certs: &[Certificate], matched: Matched) -> Vec<(usize, usize)> {
+        let key = &self.keys[matched.key as usize];
         let text = key.field.text(&certs[key.cert as usize]);
-        if whole {
+        if matched.whole {
             // The query is this whole text: highlight all of it, noise words included.
             return vec![(0, text.chars().count())];
         }
-        let Some(acc) = acc else {
+        if matched.units == 0 {
             return Vec::new();
-        };
+        }
         let units = self.units(key);
         let mut spans: Vec<(usize, usize)> = Vec::new();
         for_each_unit(text, |unit| {
-            let hit = self.vocab.get(unit.text).is_some_and(|id| {
-                units
-                    .iter()
-                    .position(|u| u == id)
-                    .is_some_and(|pos| pos < 64 && acc.key_any_mask & (1 << pos) != 0)
-            });
+            // A key has a few units: comparing their texts beats hashing into the vocabulary.
+            let hit = units
+                .iter()
+                .position(|&u| *self.texts[u as usize] == *unit.text)
+                .is_some_and(|pos| pos < 64 && matched.units & (1 << pos) != 0);
             if !hit {
                 return;
             }
@@ -1948,14 +1957,16 @@ mod tests {
             .take(limit)
             .map(|(ci, c)| {
                 let key = &index.keys[c.key as usize];
-                let highlights =
-                    index.highlights(certs, key, accs.get(&c.key), whole_key == Some(c.key));
                 SearchHit {
                     cert: ci as usize,
                     score: c.score,
                     kind: c.kind,
                     field: key.field,
-                    highlights,
+                    matched: Matched {
+                        key: c.key,
+                        units: accs.get(&c.key).map_or(0, |acc| acc.key_any_mask),
+                        whole: whole_key == Some(c.key),
+                    },
                 }
             })
             .collect();

@@ -139,8 +139,9 @@ fn fold(original: char, mut f: impl FnMut(char)) {
 /// Calls `f` with each normalized word of `text`, noise removed, in text order. Allocates
 /// nothing per word: the hot path of every search and evaluation.
 pub fn for_each_word(text: &str, mut f: impl FnMut(WordRef<'_>)) {
-    let mut buf = String::new();
-    let mut origins: Vec<usize> = Vec::new();
+    // Sized once: a word is never longer than the text (NFKC may expand a character, rarely).
+    let mut buf = String::with_capacity(text.len());
+    let mut origins: Vec<usize> = Vec::with_capacity(text.len());
     let mut cjk = false;
     let mut flush = |buf: &mut String, origins: &mut Vec<usize>, cjk: bool| {
         if buf.is_empty() {
@@ -197,10 +198,10 @@ fn split_cjk_noise(text: &str, origins: &[usize], f: &mut impl FnMut(WordRef<'_>
     let (mut start_byte, mut start) = (0, 0);
     let (mut byte, mut i) = (0, 0);
     while let Some(c) = text[byte..].chars().next() {
-        match CJK_NOISE
+        let noise = CJK_NOISE
             .iter()
-            .find(|noise| text[byte..].starts_with(**noise))
-        {
+            .find(|noise| noise.starts_with(c) && text[byte..].starts_with(**noise));
+        match noise {
             Some(noise) => {
                 emit(start_byte, byte, start, i);
                 byte += noise.len();
@@ -233,19 +234,22 @@ fn units_of(word: WordRef<'_>, f: &mut impl FnMut(UnitRef<'_>)) {
             end: last + 1,
         });
     }
-    let bounds: Vec<usize> = word
+    // Byte offsets of character boundaries after the first: bigram i is bounds i to i + 2.
+    let mut bounds = word
         .text
         .char_indices()
         .map(|(b, _)| b)
-        .chain([word.text.len()])
-        .collect();
-    for i in 0..word.origins.len() - 1 {
+        .skip(1)
+        .chain([word.text.len()]);
+    let (mut start, mut middle) = (0, bounds.next().unwrap_or(word.text.len()));
+    for (i, end) in bounds.enumerate() {
         f(UnitRef {
-            text: &word.text[bounds[i]..bounds[i + 2]],
+            text: &word.text[start..end],
             cjk: true,
             start: word.origins[i],
             end: word.origins[i + 1] + 1,
         });
+        (start, middle) = (middle, end);
     }
 }
 

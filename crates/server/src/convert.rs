@@ -151,10 +151,11 @@ pub fn search_result(hit: &SearchHit, loaded: &LoadedCatalog) -> pb::SearchResul
         match_kind: match_kind(hit.kind) as i32,
         matched_field: hit.field.as_str().to_owned(),
         matched_text: hit.field.text(cert).to_owned(),
-        highlights: hit
-            .highlights
-            .iter()
-            .map(|&(start, end)| pb::TextSpan {
+        highlights: loaded
+            .catalog
+            .highlights(hit)
+            .into_iter()
+            .map(|(start, end)| pb::TextSpan {
                 start: start as i32,
                 end: end as i32,
             })
