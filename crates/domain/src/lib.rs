@@ -13,9 +13,7 @@ pub use catalog::{
     Catalog, CatalogMeta, CatalogParts, Certificate, Issuer, NotListed, Section, Violation,
 };
 pub use level::TitleLevel;
-pub use search::{
-    CertificateFilter, MatchKind, MatchedField, QueryText, SearchHit, SearchOutcome,
-};
+pub use search::{CertificateFilter, MatchKind, MatchedField, QueryText, SearchHit, SearchOutcome};
 
 impl Catalog {
     /// Searches this catalog; see [`search`] for the ranking.

@@ -950,7 +950,11 @@ impl SearchIndex {
     }
 
     /// Half-open character ranges of a hit's matched field that the query matched.
-    pub(crate) fn highlights(&self, certs: &[Certificate], matched: Matched) -> Vec<(usize, usize)> {
+    pub(crate) fn highlights(
+        &self,
+        certs: &[Certificate],
+        matched: Matched,
+    ) -> Vec<(usize, usize)> {
         let key = &self.keys[matched.key as usize];
         let text = key.field.text(&certs[key.cert as usize]);
         if matched.whole {
