@@ -14,7 +14,9 @@
 #
 # Knobs (environment): BENCH_ROUNDS, BENCH_SECONDS (target length of one measured run),
 # BENCH_CLIENTS / BENCH_STREAMS (h2load -c / -m), BENCH_BATCH (items in the BatchEvaluate
-# stream), BENCH_STARTS (launches timed for start-to-SERVING), BENCH_OUT (output directory).
+# stream), BENCH_STARTS (launches timed for start-to-SERVING), BENCH_OUT (output directory),
+# BENCH_LARGE (entries of the synthetic catalog of the large-catalog stage: 100000, smoke
+# 2000; 0 skips the stage), BENCH_LARGE_SEED (its seed, 1).
 # Diagnostics only (the report names them): BENCH_LOG_LEVEL (the load servers' --log-level,
 # default warn), BENCH_PRELOAD (an LD_PRELOAD library for `certequiv serve`, e.g. a shim that
 # changes socket options), BENCH_SERVER_ARGS (extra arguments for `certequiv serve`, split on
@@ -48,13 +50,16 @@ if ((smoke)); then
   starts=${BENCH_STARTS:-1}
   fixed_n=${BENCH_SMOKE_N:-400}
   batch_repeats=1
+  large_entries=${BENCH_LARGE:-2000}
 else
   rounds=${BENCH_ROUNDS:-5}
   batch_items=${BENCH_BATCH:-100000}
   starts=${BENCH_STARTS:-5}
   fixed_n=0
   batch_repeats=${BENCH_BATCH_REPEATS:-3}
+  large_entries=${BENCH_LARGE:-100000}
 fi
+large_seed=${BENCH_LARGE_SEED:-1}
 seconds=${BENCH_SECONDS:-2.5}
 clients=${BENCH_CLIENTS:-4}
 streams=${BENCH_STREAMS:-16}
@@ -80,8 +85,9 @@ note() { echo "==> $*"; }
 if ((build)); then
   note "building release binaries"
   build_started=$EPOCHREALTIME
-  cargo build --release --locked -p certequiv-server \
-    --bin certequiv --example bare_health --example encode_bodies --example batch_client
+  cargo build --release --locked -p certequiv-server -p certequiv-storage \
+    --bin certequiv --example bare_health --example encode_bodies --example batch_client \
+    --example synthetic_catalog
   build_seconds=$(awk -v a="$build_started" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.1f", b-a}')
 else
   build_seconds=skipped
@@ -105,7 +111,8 @@ bin="$target_dir/release/certequiv"
 bare_bin="$target_dir/release/examples/bare_health"
 encode_bin="$target_dir/release/examples/encode_bodies"
 batch_bin="$target_dir/release/examples/batch_client"
-for b in "$bin" "$bare_bin" "$encode_bin" "$batch_bin"; do
+synthetic_bin="$target_dir/release/examples/synthetic_catalog"
+for b in "$bin" "$bare_bin" "$encode_bin" "$batch_bin" "$synthetic_bin"; do
   [ -x "$b" ] || die "$b is not built (run without --no-build)"
 done
 
@@ -139,8 +146,9 @@ echo "stripped_bytes=$(stat -c %s "$out/certequiv.stripped")" >>"$meta"
 rm -f "$out/certequiv.stripped"
 
 note "encoding request bodies from the protos"
-"$encode_bin" "$out/bodies" >/dev/null
-manifest="$out/bodies/manifest.tsv"
+bodies_dir="$out/bodies"
+"$encode_bin" "$bodies_dir" >/dev/null
+manifest="$bodies_dir/manifest.tsv"
 
 # ---------------------------------------------------------------- processes
 started_pids=()
@@ -174,9 +182,10 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
 peak_rss_kb() { awk '/^VmHWM:/{print $2}' "/proc/$1/status"; }
 
-# start_ours NAME PINNED(0|1) LOG_LEVEL: sets ours_pid, ours_port, ours_mport
+# start_ours NAME PINNED(0|1) LOG_LEVEL [SERVE_ARGS...]: sets ours_pid, ours_port, ours_mport
 start_ours() {
   local name=$1 pinned=$2 level=$3 attempt pin=()
+  shift 3
   ((pinned)) && pin=(taskset -c 0)
   for attempt in 1 2 3; do
     ours_port=$(free_port)
@@ -186,11 +195,11 @@ start_ours() {
       [ -n "$preload" ] && export LD_PRELOAD="$preload"
       echo "$EPOCHREALTIME" >"$out/$name.t0"
       exec "${pin[@]}" "$bin" serve --listen "127.0.0.1:$ours_port" \
-        --metrics-listen "127.0.0.1:$ours_mport" --log-level "$level" "${server_args[@]}"
+        --metrics-listen "127.0.0.1:$ours_mport" --log-level "$level" "$@" "${server_args[@]}"
     ) >"$out/$name.log" 2>&1 &
     ours_pid=$!
     started_pids+=("$ours_pid")
-    for _ in $(seq 200); do
+    for _ in $(seq 1200); do
       kill -0 "$ours_pid" 2>/dev/null || break
       if curl -sf "http://127.0.0.1:$ours_mport/metrics" >/dev/null 2>&1; then
         return 0
@@ -286,7 +295,7 @@ h2() {
   cpu_before=$(cpu_ticks "$pid")
   "${pin[@]}" h2load -n "$n" -c "$c" -m "$m" -t 1 \
     -H 'content-type: application/grpc' -H 'te: trailers' \
-    -d "$out/bodies/$file" --log-file "$out/runs/$id.lat" \
+    -d "$bodies_dir/$file" --log-file "$out/runs/$id.lat" \
     "http://127.0.0.1:$port$path" >"$out/runs/$id.txt" 2>&1 || true
   h2_cpu=$(awk -v a="$cpu_before" -v b="$(cpu_ticks "$pid")" -v hz="$clk_tck" 'BEGIN { printf "%.3f", (b - a) / hz }')
   local finished ok failed errored timeout s2 data rps
@@ -301,7 +310,7 @@ h2() {
     why=$(check_delta "$out/runs/$id.before" "$out/runs/$id.after" "$method" "$n") ||
       die "$id: $why"
   fi
-  local key="$server|$file"
+  local key="$server|$bodies_dir|$file"
   if [ -z "${size[$key]:-}" ]; then
     ((n == 1)) || die "$id: no reference response size for $key"
     ((data > 5)) || die "$id: reference call of $file answered no message ($data data bytes)"
@@ -333,7 +342,7 @@ reference_sizes() {
   local server=$1 g file
   while IFS=$'\t' read -r g _ file _; do
     [ "$server" = bare ] && [ "$g" != health ] && continue
-    h2 "ref-$server-${file%.bin}" "$server" 0 "$file" 1
+    h2 "ref-$server-${bodies_dir##*/}-${file%.bin}" "$server" 0 "$file" 1
   done < <(grep -v '^#' "$manifest")
 }
 
@@ -362,10 +371,24 @@ echo "idle_rss_kb=$(awk '/^VmRSS:/{print $2}' "/proc/$pinned_pid/status")" >>"$m
 note "reference response sizes (one verified call per body)"
 reference_sizes ours
 reference_sizes bare
-[ "${size[bare|health_check.bin]}" = "${size[ours|health_check.bin]}" ] ||
-  die "Health/Check answers differ in size: bare ${size[bare|health_check.bin]} B, ours ${size[ours|health_check.bin]} B"
+[ "${size[bare|$bodies_dir|health_check.bin]}" = "${size[ours|$bodies_dir|health_check.bin]}" ] ||
+  die "Health/Check answers differ in size: bare ${size[bare|$bodies_dir|health_check.bin]} B, ours ${size[ours|$bodies_dir|health_check.bin]} B"
 
 bodies_in() { grep -v '^#' "$manifest" | awk -F'\t' -v g="$1" '$1 == g' | wc -l; }
+
+# calibrate PHASE GROUP: runs about $warm_n verified calls of the group on our pinned server
+# (not reported) and sets calibrated_n to the calls per body that make one measured run last
+# $seconds. (Not a $(...) function: a refused run must stop the script, not a subshell.)
+calibrate() {
+  local k per
+  k=$(bodies_in "$2")
+  per=$(((warm_n + k - 1) / k))
+  measure "$1" 0 "$2" ours 1 "$per"
+  calibrated_n=$(awk -v s="$seconds" -v t="$group_seconds" -v calls="$((per * k))" -v k="$k" \
+    -v lo="$min_n" -v hi="$max_n" 'BEGIN {
+      n = calls / t * s / k; if (n < lo) n = lo; if (n > hi) n = hi
+      printf "%d", int(n / 100 + 0.5) * 100 }')
+}
 
 note "warm-up and calibration ($warm_n calls per group; not reported)"
 for group in health get search evaluate; do
@@ -374,13 +397,8 @@ for group in health get search evaluate; do
     n_for[$group]=$fixed_n
     continue
   fi
-  per=$(((warm_n + k - 1) / k))
-  measure warmup 0 "$group" ours 1 "$per"
-  # Calls per body so that one measured run of the group lasts about $seconds.
-  n_for[$group]=$(awk -v s="$seconds" -v t="$group_seconds" \
-    -v calls="$((per * k))" -v k="$k" -v lo="$min_n" -v hi="$max_n" 'BEGIN {
-      n = calls / t * s / k; if (n < lo) n = lo; if (n > hi) n = hi
-      printf "%d", int(n / 100 + 0.5) * 100 }')
+  calibrate warmup "$group"
+  n_for[$group]=$calibrated_n
 done
 if ((fixed_n)); then
   n_bare=$fixed_n
@@ -451,6 +469,53 @@ done
 echo "unpinned_rss_kb=$(peak_rss_kb "$unpinned_pid")" >>"$meta"
 stop "$unpinned_pid"
 stop "$bare_pid"
+
+# ---------------------------------------------------------------- large catalog
+# The same server on a directory holding one synthetic catalog of $large_entries entries:
+# start to SERVING and resident size with it, and its search mix against Health/Check.
+if ((large_entries > 0)); then
+  note "large catalog: $large_entries synthetic entries (seed $large_seed)"
+  large_dir="$out/large-catalog"
+  mkdir -p "$large_dir"
+  "$synthetic_bin" "$large_entries" "$large_seed" >"$large_dir/synthetic.toml"
+  {
+    echo "large_entries=$large_entries"
+    echo "large_file_bytes=$(stat -c %s "$large_dir/synthetic.toml")"
+  } >>"$meta"
+  bodies_dir="$out/bodies-large"
+  "$encode_bin" "$bodies_dir" --synthetic "$large_seed" >/dev/null
+  manifest="$bodies_dir/manifest.tsv"
+  large_args=(--catalog-dir "$large_dir" --default-jurisdiction 合成测试)
+  : >"$out/large-starts.tsv"
+  for placement in unpinned pinned; do
+    start_ours "large-start-$placement" "$([ "$placement" = pinned ] && echo 1 || echo 0)" info "${large_args[@]}"
+    line=$(grep -m1 ' serving addr=' "$out/large-start-$placement.log" || true)
+    [ -n "$line" ] || die "large-start-$placement: no 'serving' line"
+    printf '%s\t%s\t%s\t%s\t%s\n' "$placement" "$(cat "$out/large-start-$placement.t0")" "${line%% *}" \
+      "$(awk '/^VmRSS:/{print $2}' "/proc/$ours_pid/status")" "$(peak_rss_kb "$ours_pid")" >>"$out/large-starts.tsv"
+    echo "    large-start-$placement: $(tail -1 "$out/large-starts.tsv" | cut -f4-5 | tr '\t' ' ') kB (VmRSS VmHWM)"
+    stop "$ours_pid"
+  done
+  start_ours large 1 "$load_level" "${large_args[@]}"
+  large_pid=$ours_pid
+  reference_sizes ours
+  if ((fixed_n)); then
+    n_large_health=$fixed_n n_large_search=$fixed_n
+  else
+    calibrate large-warmup health
+    n_large_health=$calibrated_n
+    calibrate large-warmup search
+    n_large_search=$calibrated_n
+  fi
+  echo "n_per_run large: health=$n_large_health search=$n_large_search/body" | tee -a "$out/calibration.txt"
+  for r in $(seq "$rounds"); do
+    measure large "$r" health ours 1 "$n_large_health" "health>search"
+    measure large "$r" search ours 1 "$n_large_search"
+  done
+  echo "large_rss_kb=$(awk '/^VmRSS:/{print $2}' "/proc/$large_pid/status")" >>"$meta"
+  echo "large_hwm_kb=$(peak_rss_kb "$large_pid")" >>"$meta"
+  stop "$large_pid"
+fi
 
 echo "loadavg_after=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$meta"
 echo "total_seconds=$(awk -v a="$script_started" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.1f", b-a}')" >>"$meta"

@@ -4,7 +4,10 @@
 //! Each file is one length-prefixed gRPC message: flag byte 0 (not compressed), the message
 //! length as a big-endian u32, then the message.
 //!
-//! Usage: `encode_bodies OUT_DIR`
+//! Usage: `encode_bodies OUT_DIR` for the embedded catalog's mix, or
+//! `encode_bodies OUT_DIR --synthetic SEED` for the large-catalog stage: Health/Check and the
+//! search mix of `certequiv_storage::synthetic::queries_for` entry `syn-000500` of a
+//! synthetic catalog of that seed (the same entry at every size from 500 entries on).
 
 use std::error::Error;
 use std::fs;
@@ -57,25 +60,76 @@ fn frame(message: &impl Message) -> Result<Vec<u8>, Box<dyn Error>> {
     Ok(out)
 }
 
+/// Body label, group, method path, file name, body.
+type Body = (String, &'static str, String, String, Vec<u8>);
+
+fn health_check() -> Result<Body, Box<dyn Error>> {
+    Ok((
+        "Health/Check".into(),
+        "health",
+        format!("{HEALTH}/Check"),
+        "health_check.bin".into(),
+        frame(&tonic_health::pb::HealthCheckRequest {
+            service: String::new(),
+        })?,
+    ))
+}
+
+fn search(label: String, file: String, query: &str) -> Result<Body, Box<dyn Error>> {
+    Ok((
+        label,
+        "search",
+        format!("{CERTIFICATES}/SearchCertificates"),
+        file,
+        frame(&pb::SearchCertificatesRequest {
+            query: query.into(),
+            ..Default::default()
+        })?,
+    ))
+}
+
+/// Health/Check and one search per query kind, for a synthetic catalog of `seed`.
+fn synthetic_bodies(seed: u64) -> Result<Vec<Body>, Box<dyn Error>> {
+    use certequiv_storage::synthetic;
+    let loaded =
+        certequiv_storage::load_text("synthetic.toml", &synthetic::catalog_toml(500, seed))
+            .map_err(|errors| format!("synthetic catalog: {errors:?}"))?;
+    let target = loaded
+        .catalog
+        .certificate("syn-000500")
+        .ok_or("syn-000500 missing from the synthetic catalog")?;
+    let mut bodies = vec![health_check()?];
+    for (i, (kind, query)) in synthetic::QUERY_KINDS
+        .iter()
+        .zip(synthetic::queries_for(target))
+        .enumerate()
+    {
+        bodies.push(search(
+            format!("SearchCertificates[{kind}: {query}]"),
+            format!("search_{}.bin", i + 1),
+            &query,
+        )?);
+    }
+    Ok(bodies)
+}
+
 fn main() -> Result<(), Box<dyn Error>> {
+    let mut args = std::env::args().skip(1);
     let out = PathBuf::from(
-        std::env::args()
-            .nth(1)
-            .ok_or("usage: encode_bodies OUT_DIR")?,
+        args.next()
+            .ok_or("usage: encode_bodies OUT_DIR [--synthetic SEED]")?,
     );
     fs::create_dir_all(&out)?;
+    if let Some(flag) = args.next() {
+        let seed = args.next().and_then(|s| s.parse().ok());
+        let (Some(seed), "--synthetic") = (seed, flag.as_str()) else {
+            return Err("usage: encode_bodies OUT_DIR [--synthetic SEED]".into());
+        };
+        return write(&out, &synthetic_bodies(seed)?);
+    }
 
-    // (label, group, method path, file name, body)
-    let mut bodies: Vec<(String, &str, String, String, Vec<u8>)> = vec![
-        (
-            "Health/Check".into(),
-            "health",
-            format!("{HEALTH}/Check"),
-            "health_check.bin".into(),
-            frame(&tonic_health::pb::HealthCheckRequest {
-                service: String::new(),
-            })?,
-        ),
+    let mut bodies = vec![
+        health_check()?,
         (
             "GetCertificate".into(),
             "get",
@@ -88,16 +142,11 @@ fn main() -> Result<(), Box<dyn Error>> {
         ),
     ];
     for (i, query) in SEARCH_MIX.iter().enumerate() {
-        bodies.push((
+        bodies.push(search(
             format!("SearchCertificates[{query}]"),
-            "search",
-            format!("{CERTIFICATES}/SearchCertificates"),
             format!("search_{}.bin", i + 1),
-            frame(&pb::SearchCertificatesRequest {
-                query: (*query).into(),
-                ..Default::default()
-            })?,
-        ));
+            query,
+        )?);
     }
     bodies.push((
         "EvaluateEquivalence".into(),
@@ -106,9 +155,13 @@ fn main() -> Result<(), Box<dyn Error>> {
         "evaluate_equivalence.bin".into(),
         frame(&typical_applicant())?,
     ));
+    write(&out, &bodies)
+}
 
+/// Writes each body to its file and the manifest that names them.
+fn write(out: &std::path::Path, bodies: &[Body]) -> Result<(), Box<dyn Error>> {
     let mut manifest = String::from("# group\tmethod_path\tfile\tlabel\n");
-    for (label, group, path, file, body) in &bodies {
+    for (label, group, path, file, body) in bodies {
         fs::write(out.join(file), body)?;
         manifest.push_str(&format!("{group}\t{path}\t{file}\t{label}\n"));
     }

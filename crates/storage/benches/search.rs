@@ -17,7 +17,7 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock, PoisonError};
 
-use certequiv_domain::{Catalog, CatalogParts, Certificate, CertificateFilter, QueryText};
+use certequiv_domain::{Catalog, CatalogParts, CertificateFilter, QueryText};
 use certequiv_storage::{EMBEDDED_CATALOG, file, load_text, synthetic};
 use divan::counter::ItemsCount;
 use divan::{Bencher, black_box};
@@ -30,20 +30,7 @@ const TARGET: &str = "syn-000500";
 const LIMIT: usize = 10;
 
 /// The query mix, one query of each kind.
-const KINDS: &[&str] = &[
-    "abbreviation",
-    "abbreviation-fullwidth",
-    "name-zh",
-    "name-en",
-    "key+issuer",
-    "common-en",
-    "common-zh",
-    "typo",
-    "prefix",
-    "mixed-script",
-    "issuer-en",
-    "no-match",
-];
+const KINDS: &[&str] = synthetic::QUERY_KINDS;
 
 fn main() {
     divan::main();
@@ -68,7 +55,7 @@ impl Fixture {
             let target = catalog
                 .certificate(TARGET)
                 .unwrap_or_else(|| panic!("{TARGET} missing"));
-            synthetic_queries(target)
+            synthetic::queries_for(target)
         };
         let queries = KINDS
             .iter()
@@ -108,61 +95,6 @@ fn embedded_queries() -> Vec<String> {
     ]
     .map(String::from)
     .to_vec()
-}
-
-/// Queries of each kind of [`KINDS`] built from one synthetic entry.
-fn synthetic_queries(target: &Certificate) -> Vec<String> {
-    let abbreviation = &target.abbreviations[0];
-    let issuer = &target.issuers[0];
-    let fullwidth: String = abbreviation
-        .to_lowercase()
-        .chars()
-        .map(|c| match c {
-            '!'..='~' => char::from_u32(c as u32 + 0xFEE0).unwrap_or(c),
-            c => c,
-        })
-        .collect();
-    // One letter dropped from the longest word of the issuer: "Engineers" -> "Enineers".
-    let words: Vec<&str> = issuer.name_en.split(' ').collect();
-    let longest = words
-        .iter()
-        .copied()
-        .max_by_key(|w| w.len())
-        .unwrap_or_default();
-    let typo: Vec<String> = words
-        .iter()
-        .map(|&w| {
-            if w == longest {
-                format!("{}{}", &w[..2], &w[3..])
-            } else {
-                w.to_owned()
-            }
-        })
-        .collect();
-    // The first letters of the grade and of the profession's last word: "Memb Engin".
-    let first_word = target.name_en.split(' ').next().unwrap_or_default();
-    let prefix = format!(
-        "{} {}",
-        &first_word[..first_word.len().min(4)],
-        &longest[..longest.len().min(5)]
-    );
-    // Body acronym and Chinese grade: "GASWE 会员".
-    let acronym = target.aliases[0].split(' ').next().unwrap_or_default();
-    let grade_zh: String = target.aliases[1].chars().skip(3).collect();
-    vec![
-        abbreviation.clone(),
-        fullwidth,
-        target.name_zh.clone(),
-        target.name_en.clone(),
-        format!("{} {abbreviation}", issuer.name_zh),
-        "Institute Fellow".to_owned(),
-        "高级会员".to_owned(),
-        typo.join(" "),
-        prefix,
-        format!("{acronym} {grade_zh}"),
-        issuer.name_en.clone(),
-        "Zyxwvut Qponmlk".to_owned(),
-    ]
 }
 
 fn load(text: &str) -> Catalog {

@@ -28,6 +28,8 @@
 
 use std::fmt::Write as _;
 
+use certequiv_domain::Certificate;
+
 /// Largest number of entries [`catalog_toml`] can make unique (64³ Chinese body names).
 pub const MAX_ENTRIES: usize = 1 << 18;
 
@@ -330,6 +332,81 @@ const ORIGINS: &[(&str, &str, &str, &str)] = &[
     ("欧洲", "European", "E", "欧洲"),
     ("亚太", "Asia-Pacific", "AP", ""),
 ];
+
+/// The kinds of query a benchmark mix holds, one of each, in the order of [`queries_for`].
+pub const QUERY_KINDS: &[&str] = &[
+    "abbreviation",
+    "abbreviation-fullwidth",
+    "name-zh",
+    "name-en",
+    "key+issuer",
+    "common-en",
+    "common-zh",
+    "typo",
+    "prefix",
+    "mixed-script",
+    "issuer-en",
+    "no-match",
+];
+
+/// One query of each kind of [`QUERY_KINDS`], built from the synthetic entry `target`
+/// (benchmarks use `syn-000500`, which every catalog of 500 entries or more has).
+///
+/// # Panics
+/// When `target` is not an entry [`catalog_toml`] wrote (it relies on their shape).
+pub fn queries_for(target: &Certificate) -> Vec<String> {
+    let abbreviation = &target.abbreviations[0];
+    let issuer = &target.issuers[0];
+    let fullwidth: String = abbreviation
+        .to_lowercase()
+        .chars()
+        .map(|c| match c {
+            '!'..='~' => char::from_u32(c as u32 + 0xFEE0).unwrap_or(c),
+            c => c,
+        })
+        .collect();
+    // One letter dropped from the longest word of the issuer: "Engineers" -> "Enineers".
+    let words: Vec<&str> = issuer.name_en.split(' ').collect();
+    let longest = words
+        .iter()
+        .copied()
+        .max_by_key(|w| w.len())
+        .unwrap_or_default();
+    let typo: Vec<String> = words
+        .iter()
+        .map(|&w| {
+            if w == longest {
+                format!("{}{}", &w[..2], &w[3..])
+            } else {
+                w.to_owned()
+            }
+        })
+        .collect();
+    // The first letters of the grade and of the profession's last word: "Memb Engin".
+    let first_word = target.name_en.split(' ').next().unwrap_or_default();
+    let prefix = format!(
+        "{} {}",
+        &first_word[..first_word.len().min(4)],
+        &longest[..longest.len().min(5)]
+    );
+    // Body acronym and Chinese grade: "GASWE 会员".
+    let acronym = target.aliases[0].split(' ').next().unwrap_or_default();
+    let grade_zh: String = target.aliases[1].chars().skip(3).collect();
+    vec![
+        abbreviation.clone(),
+        fullwidth,
+        target.name_zh.clone(),
+        target.name_en.clone(),
+        format!("{} {abbreviation}", issuer.name_zh),
+        "Institute Fellow".to_owned(),
+        "高级会员".to_owned(),
+        typo.join(" "),
+        prefix,
+        format!("{acronym} {grade_zh}"),
+        issuer.name_en.clone(),
+        "Zyxwvut Qponmlk".to_owned(),
+    ]
+}
 
 /// The id of the catalog [`catalog_toml`] writes for `entries` entries.
 pub fn catalog_id(entries: usize) -> String {
