@@ -4,6 +4,8 @@
 //! A claim resolves only on an explicit id or a sure search hit; anything looser asks HR to
 //! confirm. The verdict never grants more than the list does.
 
+use std::fmt::Write as _;
+
 use crate::catalog::{Catalog, Certificate};
 use crate::level::TitleLevel;
 use crate::rules::{DomesticQualification, Rule};
@@ -629,38 +631,52 @@ fn status_en(status: ConditionStatus) -> &'static str {
 
 /// The name for an explanation: the Chinese name, with the abbreviation when the name does not
 /// already carry it ("ACCA资深会员证书（Fcca）" needs no "（FCCA）").
-fn display_name_zh(cert: &Certificate) -> String {
-    match cert.abbreviations.first() {
-        Some(abbr) if !cert.name_zh.to_lowercase().contains(&abbr.to_lowercase()) => {
-            format!("{}（{abbr}）", cert.name_zh)
-        }
-        _ => cert.name_zh.clone(),
+fn display_name_zh(cert: &Certificate, out: &mut String) {
+    out.push_str(&cert.name_zh);
+    if let Some(abbr) = cert.abbreviations.first()
+        && !contains_ignoring_case(&cert.name_zh, abbr)
+    {
+        let _ = write!(out, "（{abbr}）");
     }
 }
 
-fn display_name_en(cert: &Certificate) -> String {
-    match cert.abbreviations.first() {
-        Some(abbr) if !cert.name_en.to_lowercase().contains(&abbr.to_lowercase()) => {
-            format!("{} ({abbr})", cert.name_en)
-        }
-        _ => cert.name_en.clone(),
+fn display_name_en(cert: &Certificate, out: &mut String) {
+    out.push_str(&cert.name_en);
+    if let Some(abbr) = cert.abbreviations.first()
+        && !contains_ignoring_case(&cert.name_en, abbr)
+    {
+        let _ = write!(out, " ({abbr})");
     }
 }
 
-/// Lower-cases the first letter, for a clause joined into a sentence.
-fn clause_en(text: &str) -> String {
+/// Whether `haystack` contains `needle`, case aside; without allocating when `needle` is ASCII
+/// (abbreviations are).
+fn contains_ignoring_case(haystack: &str, needle: &str) -> bool {
+    if !needle.is_ascii() {
+        return haystack.to_lowercase().contains(&needle.to_lowercase());
+    }
+    let needle = needle.as_bytes();
+    needle.is_empty()
+        || haystack
+            .as_bytes()
+            .windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle))
+}
+
+/// Appends `text` as a clause joined into a sentence: first letter lower-cased, no full stop.
+fn push_clause_en(out: &mut String, text: &str) {
     let text = text.trim_end_matches('.');
     let mut chars = text.chars();
-    chars
-        .next()
-        .map(|first| first.to_lowercase().chain(chars).collect())
-        .unwrap_or_default()
+    if let Some(first) = chars.next() {
+        out.extend(first.to_lowercase());
+        out.push_str(chars.as_str());
+    }
 }
 
 fn explain(catalog: &Catalog, claims: &[Claim], evaluation: &Evaluation) -> (String, String) {
     let certs = catalog.certificates();
-    let mut zh = String::new();
-    let mut en = String::new();
+    let mut zh = String::with_capacity(512);
+    let mut en = String::with_capacity(512);
     for (claim, outcome) in claims.iter().zip(&evaluation.claims) {
         let typed = match claim {
             Claim::CertificateId(id) => id.as_str(),
@@ -669,45 +685,42 @@ fn explain(catalog: &Catalog, claims: &[Claim], evaluation: &Evaluation) -> (Str
         match (outcome.resolution, outcome.cert) {
             (Resolution::Resolved, Some(i)) => {
                 let cert = &certs[i];
-                zh.push_str(&format!(
-                    "持有{}，依据{}第{}部分第{}项，可对应{}职称",
-                    display_name_zh(cert),
+                zh.push_str("持有");
+                display_name_zh(cert, &mut zh);
+                let _ = write!(
+                    zh,
+                    "，依据{}第{}部分第{}项，可对应{}职称",
                     catalog.meta().source,
                     cert.section,
                     cert.item,
                     cert.title_level.label_zh()
-                ));
-                en.push_str(&format!(
-                    "{} corresponds to the {} title level under {} section {} item {}",
-                    display_name_en(cert),
+                );
+                display_name_en(cert, &mut en);
+                let _ = write!(
+                    en,
+                    " corresponds to the {} title level under {} section {} item {}",
                     cert.title_level.label_en(),
                     catalog.meta().source,
                     cert.section,
                     cert.item
-                ));
-                let own: Vec<&Condition> = evaluation
-                    .conditions
-                    .iter()
-                    .filter(|c| c.cert == i)
-                    .collect();
-                for condition in own {
-                    zh.push_str(&format!(
+                );
+                for condition in evaluation.conditions.iter().filter(|c| c.cert == i) {
+                    let _ = write!(
+                        zh,
                         "；{}（{}）",
                         condition.description_zh.trim_end_matches('。'),
                         status_zh(condition.status)
-                    ));
-                    en.push_str(&format!(
-                        "; {} ({})",
-                        clause_en(&condition.description_en),
-                        status_en(condition.status)
-                    ));
+                    );
+                    en.push_str("; ");
+                    push_clause_en(&mut en, &condition.description_en);
+                    let _ = write!(en, " ({})", status_en(condition.status));
                 }
                 zh.push('。');
                 en.push_str(". ");
             }
             _ => {
-                zh.push_str(&format!("“{typed}”：{}", outcome.reason_zh));
-                en.push_str(&format!("{typed:?}: {} ", outcome.reason_en));
+                let _ = write!(zh, "“{typed}”：{}", outcome.reason_zh);
+                let _ = write!(en, "{typed:?}: {} ", outcome.reason_en);
             }
         }
     }
