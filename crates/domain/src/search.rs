@@ -8,6 +8,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::OnceLock;
 
 use crate::catalog::{Certificate, NotListed};
 use crate::level::TitleLevel;
@@ -325,6 +326,21 @@ pub struct SearchIndex {
     mutual: Vec<(String, Analyzed, u32)>,
     /// Per certificate: its issuer names normalized, one per line, for the issuer filter.
     issuers: Vec<Box<str>>,
+    /// Per certificate: where each unit of each of its keys is in the key's text, for
+    /// highlights. Made the first time one of the entry's hits is shown, so the text is
+    /// analysed once per catalog load and a 100,000-entry catalog pays only for entries shown.
+    spans: Box<[OnceLock<Box<[Span]>>]>,
+}
+
+/// One unit of a key, where it is in the key's text.
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    key: u32,
+    /// Position of the unit in the key's distinct units ([`SearchIndex::units`]).
+    unit: u32,
+    /// Half-open range of characters.
+    start: u32,
+    end: u32,
 }
 
 impl SearchIndex {
@@ -553,6 +569,7 @@ impl SearchIndex {
                     .into_boxed_str()
             })
             .collect();
+        index.spans = certs.iter().map(|_| OnceLock::new()).collect();
         Ok(index)
     }
 
@@ -964,23 +981,52 @@ impl SearchIndex {
         if matched.units == 0 {
             return Vec::new();
         }
-        let units = self.units(key);
         let mut spans: Vec<(usize, usize)> = Vec::new();
-        for_each_unit(text, |unit| {
-            // A key has a few units: comparing their texts beats hashing into the vocabulary.
-            let hit = units
-                .iter()
-                .position(|&u| *self.texts[u as usize] == *unit.text)
-                .is_some_and(|pos| pos < 64 && matched.units & (1 << pos) != 0);
-            if !hit {
-                return;
+        let of_key = self
+            .spans_of(certs, key.cert)
+            .iter()
+            .filter(|span| span.key == matched.key);
+        for span in of_key {
+            if span.unit >= 64 || matched.units & (1 << span.unit) == 0 {
+                continue;
             }
+            let (start, end) = (span.start as usize, span.end as usize);
             match spans.last_mut() {
-                Some(last) if unit.start <= last.1 => last.1 = last.1.max(unit.end),
-                _ => spans.push((unit.start, unit.end)),
+                Some(last) if start <= last.1 => last.1 = last.1.max(end),
+                _ => spans.push((start, end)),
             }
-        });
+        }
         spans
+    }
+
+    /// The unit spans of every key of certificate `cert`, in key then text order.
+    fn spans_of(&self, certs: &[Certificate], cert: u32) -> &[Span] {
+        let Some(slot) = self.spans.get(cert as usize) else {
+            return &[];
+        };
+        slot.get_or_init(|| {
+            let c = cert as usize;
+            let mut spans = Vec::new();
+            for key_id in self.cert_keys[c]..self.cert_keys[c + 1] {
+                let key = &self.keys[key_id as usize];
+                let units = self.units(key);
+                for_each_unit(key.field.text(&certs[c]), |unit| {
+                    // A key has a few units: comparing texts beats hashing into the vocabulary.
+                    if let Some(pos) = units
+                        .iter()
+                        .position(|&u| *self.texts[u as usize] == *unit.text)
+                    {
+                        spans.push(Span {
+                            key: key_id,
+                            unit: pos as u32,
+                            start: unit.start as u32,
+                            end: unit.end as u32,
+                        });
+                    }
+                });
+            }
+            spans.into_boxed_slice()
+        })
     }
 }
 
@@ -2073,6 +2119,77 @@ mod tests {
     fn crowded_400() -> &'static Catalog {
         static CATALOG: std::sync::OnceLock<Catalog> = std::sync::OnceLock::new();
         CATALOG.get_or_init(|| crowded(400))
+    }
+
+    /// Highlights worked out from the hit's field text directly, as they were before spans
+    /// were kept per entry.
+    fn highlights_from_text(catalog: &Catalog, hit: &SearchHit) -> Vec<(usize, usize)> {
+        let index = catalog.index();
+        let key = &index.keys[hit.matched.key as usize];
+        let text = key.field.text(&catalog.certificates()[key.cert as usize]);
+        if hit.matched.whole {
+            return vec![(0, text.chars().count())];
+        }
+        let units = index.units(key);
+        let mut spans: Vec<(usize, usize)> = Vec::new();
+        for_each_unit(text, |unit| {
+            let hit = index.vocab.get(unit.text).is_some_and(|id| {
+                units
+                    .iter()
+                    .position(|u| u == id)
+                    .is_some_and(|pos| pos < 64 && hit.matched.units & (1 << pos) != 0)
+            });
+            if hit {
+                match spans.last_mut() {
+                    Some(last) if unit.start <= last.1 => last.1 = last.1.max(unit.end),
+                    _ => spans.push((unit.start, unit.end)),
+                }
+            }
+        });
+        spans
+    }
+
+    #[test]
+    fn highlights_from_kept_spans_equal_highlights_from_the_text() {
+        let catalog = crowded_400();
+        let mut compared = 0;
+        for query in [
+            "Fellow",
+            "高级会员",
+            "Royal Institue of Actuaries",
+            "Instit Fell",
+            "软件工程师 Expert",
+            "精算师协会 会士",
+            "Expert Fellow Member",
+            "Data",
+        ] {
+            let query = QueryText::parse(query).unwrap();
+            for hit in catalog
+                .search(&query, &CertificateFilter::default(), 50)
+                .hits
+            {
+                let highlights = catalog.highlights(&hit);
+                assert_eq!(
+                    highlights,
+                    highlights_from_text(catalog, &hit),
+                    "{query:?} {hit:?}"
+                );
+                compared += usize::from(!highlights.is_empty());
+            }
+        }
+        let sample = sample();
+        for query in ["FCCA", "ACCA 资深会员", "Fellow Chartered", "fcca 证书"] {
+            let query = QueryText::parse(query).unwrap();
+            for hit in sample
+                .search(&query, &CertificateFilter::default(), 10)
+                .hits
+            {
+                let highlights = sample.highlights(&hit);
+                assert_eq!(highlights, highlights_from_text(&sample, &hit));
+                compared += usize::from(!highlights.is_empty());
+            }
+        }
+        assert!(compared > 100, "only {compared} hits with highlights compared");
     }
 
     #[test]
