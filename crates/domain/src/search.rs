@@ -2189,7 +2189,10 @@ mod tests {
                 compared += usize::from(!highlights.is_empty());
             }
         }
-        assert!(compared > 100, "only {compared} hits with highlights compared");
+        assert!(
+            compared > 100,
+            "only {compared} hits with highlights compared"
+        );
     }
 
     #[test]

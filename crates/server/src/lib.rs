@@ -189,8 +189,12 @@ pub async fn run(
         match recorder {
             Some(handle) => {
                 tracing::info!(addr = ?listener.local_addr().ok(), "metrics listening");
+                background.spawn(metrics::refresh(
+                    Arc::clone(&store),
+                    handle.clone(),
+                    Duration::from_secs(5),
+                ));
                 background.spawn(metrics::serve(listener, handle));
-                background.spawn(metrics::refresh(Arc::clone(&store), Duration::from_secs(5)));
             }
             None => tracing::warn!("metrics recorder unavailable, /metrics not served"),
         }

@@ -61,7 +61,7 @@ fn describe_catalog_metrics() {
 }
 
 /// Keeps the catalog gauges and process metrics current until the task is dropped.
-pub async fn refresh(store: Arc<Store>, every: Duration) {
+pub async fn refresh(store: Arc<Store>, handle: PrometheusHandle, every: Duration) {
     let process = metrics_process::Collector::default();
     process.describe();
     let mut shown: Vec<(String, String)> = Vec::new();
@@ -69,6 +69,9 @@ pub async fn refresh(store: Arc<Store>, every: Duration) {
     let mut tick = tokio::time::interval(every);
     loop {
         tick.tick().await;
+        // Histogram samples wait in per-histogram buckets until folded in; a scrape folds
+        // them, and so must this, or a pod nobody scrapes grows by every call it serves.
+        handle.run_upkeep();
         process.collect();
         let set = store.snapshot();
         let now: Vec<(String, String)> = set
