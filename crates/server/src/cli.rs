@@ -54,7 +54,7 @@ pub struct ServeArgs {
     /// Serve gRPC server reflection (v1 and v1alpha).
     #[arg(long, env = "CERTEQUIV_REFLECTION", default_value_t = true, action = clap::ArgAction::Set)]
     pub reflection: bool,
-    /// Longest a call may take (a shorter client deadline wins).
+    /// Longest a call may take (a shorter client deadline wins); 0 leaves only client deadlines.
     #[arg(long, env = "CERTEQUIV_REQUEST_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
     pub request_timeout: Duration,
     /// Calls served at once across all connections; more fail fast with RESOURCE_EXHAUSTED.

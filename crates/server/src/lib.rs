@@ -46,7 +46,8 @@ pub struct ServeConfig {
     pub reload_interval: Duration,
     /// Serve gRPC reflection (v1 and v1alpha).
     pub reflection: bool,
-    /// Longest a call may take; a shorter client `grpc-timeout` wins.
+    /// Longest a call may take; a shorter client `grpc-timeout` wins. Zero sets no server
+    /// limit (client deadlines still apply).
     pub request_timeout: Duration,
     /// Calls served at once across all connections; more are shed with RESOURCE_EXHAUSTED
     /// rather than queued.
@@ -164,8 +165,10 @@ pub async fn run(
     if let Some(tls) = config.tls.clone() {
         builder = builder.tls_config(tls)?;
     }
+    if !config.request_timeout.is_zero() {
+        builder = builder.timeout(config.request_timeout);
+    }
     let router = builder
-        .timeout(config.request_timeout)
         .max_concurrent_streams(config.max_concurrent_streams)
         .max_connection_age(config.max_connection_age)
         .max_connection_age_grace(config.shutdown_grace)
