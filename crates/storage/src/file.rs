@@ -133,9 +133,10 @@ pub fn parse(origin: &str, text: &str) -> Result<CatalogParts, Vec<FileError>> {
     if violations.is_empty() {
         Ok(parts)
     } else {
+        let lines = TableLines::of(text);
         Err(violations
             .into_iter()
-            .map(|v| locate(origin, text, v))
+            .map(|v| locate(origin, &lines, v))
             .collect())
     }
 }
@@ -410,43 +411,63 @@ fn rule(r: FileRule) -> Result<Rule, String> {
     }
 }
 
-/// Adds the line of the table a violation concerns.
-pub(crate) fn locate(origin: &str, text: &str, v: Violation) -> FileError {
-    let line = table_line(text, &v.path);
-    FileError {
-        origin: origin.to_owned(),
-        line,
-        field: v.path,
-        message: v.message,
+/// The lines of a file's table headers, so that violations found after its text is gone
+/// (`Catalog::new` runs once the text is freed, see `store::load_files`) still name the line
+/// of the table they concern. A header line is one whose trimmed text is the header.
+#[derive(Debug, Default)]
+pub(crate) struct TableLines {
+    catalog: Vec<usize>,
+    sections: Vec<usize>,
+    certificates: Vec<usize>,
+    not_listed: Vec<usize>,
+}
+
+impl TableLines {
+    pub(crate) fn of(text: &str) -> TableLines {
+        let mut lines = TableLines::default();
+        for (n, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if !line.starts_with('[') {
+                continue;
+            }
+            let list = match line {
+                "[catalog]" => &mut lines.catalog,
+                "[[sections]]" => &mut lines.sections,
+                "[[certificates]]" => &mut lines.certificates,
+                "[[not_listed]]" => &mut lines.not_listed,
+                _ => continue,
+            };
+            list.push(n + 1);
+        }
+        lines
+    }
+
+    /// The line of the table `path` (e.g. `certificates[3].aliases`) is in.
+    fn of_path(&self, path: &str) -> Option<usize> {
+        let nth = |rest: &str| rest.split(']').next()?.parse::<usize>().ok();
+        let (lines, nth) = if let Some(rest) = path.strip_prefix("certificates[") {
+            (&self.certificates, nth(rest)?)
+        } else if let Some(rest) = path.strip_prefix("sections[") {
+            (&self.sections, nth(rest)?)
+        } else if let Some(rest) = path.strip_prefix("not_listed[") {
+            (&self.not_listed, nth(rest)?)
+        } else if path.starts_with("catalog") {
+            (&self.catalog, 0)
+        } else {
+            return None;
+        };
+        lines.get(nth).copied()
     }
 }
 
-fn table_line(text: &str, path: &str) -> Option<usize> {
-    let (header, nth) = if let Some(rest) = path.strip_prefix("certificates[") {
-        (
-            "[[certificates]]",
-            rest.split(']').next()?.parse::<usize>().ok()?,
-        )
-    } else if let Some(rest) = path.strip_prefix("sections[") {
-        (
-            "[[sections]]",
-            rest.split(']').next()?.parse::<usize>().ok()?,
-        )
-    } else if let Some(rest) = path.strip_prefix("not_listed[") {
-        (
-            "[[not_listed]]",
-            rest.split(']').next()?.parse::<usize>().ok()?,
-        )
-    } else if path.starts_with("catalog") {
-        ("[catalog]", 0)
-    } else {
-        return None;
-    };
-    text.lines()
-        .enumerate()
-        .filter(|(_, line)| line.trim() == header)
-        .nth(nth)
-        .map(|(n, _)| n + 1)
+/// Adds the line of the table a violation concerns.
+pub(crate) fn locate(origin: &str, lines: &TableLines, v: Violation) -> FileError {
+    FileError {
+        origin: origin.to_owned(),
+        line: lines.of_path(&v.path),
+        field: v.path,
+        message: v.message,
+    }
 }
 
 fn line_of_offset(text: &str, offset: usize) -> usize {
