@@ -8,6 +8,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::Arc;
 
 use crate::catalog::{Certificate, NotListed};
 use crate::level::TitleLevel;
@@ -312,7 +313,7 @@ pub struct SearchIndex {
     /// Certifications an entry is mutually recognised with: (name, analyzed name, entry).
     mutual: Vec<(String, Analyzed, u32)>,
     /// Per certificate: its issuer names normalized, one per line, for the issuer filter.
-    issuers: Vec<Box<str>>,
+    issuers: Vec<Arc<str>>,
 }
 
 impl SearchIndex {
@@ -530,15 +531,21 @@ impl SearchIndex {
         index.context.shrink_to_fit();
         index.deletes.shrink_to_fit();
         index.mutual.shrink_to_fit();
+        // Entries of the same bodies share one normalized text.
+        let mut by_issuers: FastMap<Vec<&str>, Arc<str>> = FastMap::default();
         index.issuers = certs
             .iter()
             .map(|cert| {
-                cert.issuers
+                let names: Vec<&str> = cert
+                    .issuers
                     .iter()
-                    .flat_map(|i| [normalize(&i.name_zh), normalize(&i.name_en)])
-                    .collect::<Vec<_>>()
-                    .join("\n")
-                    .into_boxed_str()
+                    .flat_map(|i| [i.name_zh.as_str(), i.name_en.as_str()])
+                    .collect();
+                let shared = by_issuers.entry(names).or_insert_with_key(|names| {
+                    let normalized: Vec<String> = names.iter().map(|n| normalize(n)).collect();
+                    normalized.join("\n").into()
+                });
+                Arc::clone(shared)
             })
             .collect();
         Ok(index)

@@ -145,18 +145,22 @@ fn split_cjk_noise(word: Word, out: &mut Vec<Word>) {
     let chars: Vec<char> = word.text.chars().collect();
     let mut start = 0;
     let mut i = 0;
+    // Byte offset of `chars[i]` in `word.text`: a char sequence starts with a noise word
+    // exactly when its UTF-8 text does, so no noise word is collected into chars.
+    let mut byte = 0;
     while i < chars.len() {
-        let noise_len = CJK_NOISE.iter().find_map(|noise| {
-            let n: Vec<char> = noise.chars().collect();
-            chars[i..].starts_with(&n).then_some(n.len())
-        });
-        match noise_len {
-            Some(len) => {
+        let rest = &word.text[byte..];
+        match CJK_NOISE.iter().find(|noise| rest.starts_with(**noise)) {
+            Some(noise) => {
                 push_cjk(&chars[start..i], &word.origins[start..i], out);
-                i += len;
+                i += noise.chars().count();
+                byte += noise.len();
                 start = i;
             }
-            None => i += 1,
+            None => {
+                byte += chars[i].len_utf8();
+                i += 1;
+            }
         }
     }
     push_cjk(&chars[start..], &word.origins[start..], out);
