@@ -510,6 +510,35 @@ mod tests {
     }
 
     #[test]
+    fn every_clash_is_reported_in_entry_order_naming_the_first_owner() {
+        let mut a = cert("a", 1, 1, "甲证书", "Alpha");
+        a.aliases.push("Zeta".into());
+        let mut b = cert("b", 1, 2, "乙证书", "Beta");
+        b.abbreviations.push("zeta".into());
+        b.aliases.push("Gamma".into());
+        let mut c = cert("c", 1, 3, "丙证书", "Gamma");
+        c.aliases.push("ZETA".into());
+        let errors = Catalog::new(parts(vec![a, b, c])).unwrap_err();
+        let found: Vec<_> = errors
+            .iter()
+            .map(|v| (v.path.as_str(), v.message.as_str()))
+            .collect();
+        let clash = |text: &str, first: &str, second: &str| {
+            format!(
+                "{text:?} would name both {first:?} and {second:?}; a name, abbreviation or alias must name one entry"
+            )
+        };
+        assert_eq!(
+            found,
+            [
+                ("certificates[id=b]", clash("zeta", "a", "b").as_str()),
+                ("certificates[id=c]", clash("gamma", "b", "c").as_str()),
+                ("certificates[id=c]", clash("zeta", "a", "c").as_str()),
+            ]
+        );
+    }
+
+    #[test]
     fn validity_range_is_inclusive() {
         let meta = CatalogMeta {
             effective_from: Some(jiff::civil::date(2025, 1, 1)),

@@ -323,16 +323,18 @@ impl SearchIndex {
         not_listed: &[NotListed],
     ) -> Result<SearchIndex, Vec<KeyClash>> {
         let mut index = SearchIndex::default();
-        let mut clashes = Vec::new();
         // Lower-case ASCII words that `analyze` drops as noise.
         let mut noise: FastSet<Box<str>> = FastSet::default();
-        // Fingerprint of a compact form -> the first key with it.
-        let mut seen: FastMap<u64, u32> = FastMap::default();
-        // Keys whose fingerprint another compact form already has (practically never).
-        let mut collided: Vec<(u64, u32)> = Vec::new();
         // Issuers, countries and fields repeat across entries: analyze each text once.
         let mut extra_units: FastMap<&str, Box<[u32]>> = FastMap::default();
         let mut context: Vec<u32> = Vec::new();
+        // Every name, abbreviation and alias makes at most one key.
+        let most_keys: usize = certs
+            .iter()
+            .map(|c| 2 + c.abbreviations.len() + c.aliases.len())
+            .sum();
+        index.keys.reserve_exact(most_keys);
+        index.exact.reserve_exact(most_keys);
         index.cert_keys.reserve(certs.len() + 1);
         index.context_starts.reserve(certs.len() + 1);
         for (ci, cert) in certs.iter().enumerate() {
@@ -358,37 +360,7 @@ impl SearchIndex {
                     field,
                     units: (start as u32, end as u32),
                 });
-                let fingerprint = hash_str(&compact);
-                let Some(&first) = seen.get(&fingerprint) else {
-                    seen.insert(fingerprint, key_id);
-                    index.exact.push((fingerprint, key_id));
-                    continue;
-                };
-                // The same fingerprint: the same compact form, unless the hashes collide.
-                let same = std::iter::once(first)
-                    .chain(
-                        collided
-                            .iter()
-                            .filter(|(f, _)| *f == fingerprint)
-                            .map(|&(_, k)| k),
-                    )
-                    .find(|&k| index.compact_of(certs, k) == compact);
-                match same {
-                    None => {
-                        collided.push((fingerprint, key_id));
-                        index.exact.push((fingerprint, key_id));
-                    }
-                    Some(other) => {
-                        let other_cert = index.keys[other as usize].cert;
-                        if other_cert != ci {
-                            clashes.push(KeyClash {
-                                text: compact,
-                                first: certs[other_cert as usize].id.clone(),
-                                second: cert.id.clone(),
-                            });
-                        }
-                    }
-                }
+                index.exact.push((hash_str(&compact), key_id));
             }
             let extra = cert
                 .issuers
@@ -426,10 +398,11 @@ impl SearchIndex {
         }
         index.cert_keys.push(index.keys.len() as u32);
         index.context_starts.push(index.context.len() as u32);
-        if !clashes.is_empty() {
-            return Err(clashes);
-        }
-        index.exact.sort_unstable();
+        // Give back growth room before the lists below are built beside these.
+        index.keys.shrink_to_fit();
+        index.key_units.shrink_to_fit();
+        index.context.shrink_to_fit();
+        index.keep_first_of_each_compact_form(certs)?;
         index.not_listed = not_listed
             .iter()
             .map(|entry| {
@@ -524,11 +497,7 @@ impl SearchIndex {
         }
         index.deletes.sort_unstable();
         index.deletes.dedup();
-        index.keys.shrink_to_fit();
-        index.key_units.shrink_to_fit();
-        index.exact.shrink_to_fit();
         index.texts.shrink_to_fit();
-        index.context.shrink_to_fit();
         index.deletes.shrink_to_fit();
         index.mutual.shrink_to_fit();
         // Entries of the same bodies share one normalized text.
@@ -549,6 +518,57 @@ impl SearchIndex {
             })
             .collect();
         Ok(index)
+    }
+
+    /// Reduces `exact`, every key with the fingerprint of its compact form, to the first key of
+    /// each compact form, sorted. Fails when a compact form is the key of two entries: the
+    /// clashes come in key order, each naming the first entry with that form.
+    fn keep_first_of_each_compact_form(
+        &mut self,
+        certs: &[Certificate],
+    ) -> Result<(), Vec<KeyClash>> {
+        self.exact.sort_unstable();
+        let mut clashes: Vec<(u32, KeyClash)> = Vec::new();
+        let mut kept = 0;
+        // Where the kept keys of the current fingerprint start.
+        let mut group = 0;
+        for read in 0..self.exact.len() {
+            let (fingerprint, key_id) = self.exact[read];
+            if kept == 0 || self.exact[kept - 1].0 != fingerprint {
+                group = kept;
+            } else {
+                // The same fingerprint: the same compact form, unless the hashes collide.
+                let compact = self.compact_of(certs, key_id);
+                let same = self.exact[group..kept]
+                    .iter()
+                    .map(|&(_, k)| k)
+                    .find(|&k| self.compact_of(certs, k) == compact);
+                if let Some(first) = same {
+                    let (first, second) = (
+                        self.keys[first as usize].cert,
+                        self.keys[key_id as usize].cert,
+                    );
+                    if first != second {
+                        let clash = KeyClash {
+                            text: compact,
+                            first: certs[first as usize].id.clone(),
+                            second: certs[second as usize].id.clone(),
+                        };
+                        clashes.push((key_id, clash));
+                    }
+                    continue;
+                }
+            }
+            self.exact[kept] = (fingerprint, key_id);
+            kept += 1;
+        }
+        self.exact.truncate(kept);
+        self.exact.shrink_to_fit();
+        if clashes.is_empty() {
+            return Ok(());
+        }
+        clashes.sort_by_key(|&(key_id, _)| key_id);
+        Err(clashes.into_iter().map(|(_, clash)| clash).collect())
     }
 
     /// Interns the distinct units of a key's text onto `key_units` and returns its compact
