@@ -195,31 +195,35 @@ fn parse_by_pieces(text: &str, piece_bytes: usize) -> Option<FileCatalog> {
         .map_or(1, usize::from)
         .min(pieces.len());
     let per_thread = pieces.len().div_ceil(threads);
+    let parse_share = |share: &[&str]| {
+        share
+            .iter()
+            .map(|piece| toml::from_str::<FilePiece>(piece).ok())
+            .collect::<Option<Vec<_>>>()
+    };
+    // The first share is parsed on this thread: memory its parsing frees is reused by what is
+    // built next here, while what other threads free stays with their allocator arenas.
+    let mut shares = pieces.chunks(per_thread);
+    let first = shares.next().unwrap_or_default();
     let parsed: Vec<Option<Vec<FilePiece>>> = std::thread::scope(|scope| {
-        let workers: Vec<_> = pieces
-            .chunks(per_thread)
-            .map(|share| {
-                scope.spawn(move || {
-                    share
-                        .iter()
-                        .map(|piece| toml::from_str::<FilePiece>(piece).ok())
-                        .collect::<Option<Vec<_>>>()
-                })
-            })
+        let others: Vec<_> = shares
+            .map(|share| scope.spawn(move || parse_share(share)))
             .collect();
-        workers
-            .into_iter()
-            .map(|worker| worker.join().ok().flatten())
+        std::iter::once(parse_share(first))
+            .chain(others.into_iter().map(|other| other.join().ok().flatten()))
             .collect()
     });
-    let mut catalog = None;
-    let (mut sections, mut certificates, mut not_listed) = (Vec::new(), Vec::new(), Vec::new());
-    for piece in parsed
+    let parsed: Vec<FilePiece> = parsed
         .into_iter()
         .collect::<Option<Vec<_>>>()?
         .into_iter()
         .flatten()
-    {
+        .collect();
+    let mut catalog = None;
+    let mut sections = Vec::new();
+    let mut certificates = Vec::with_capacity(parsed.iter().map(|p| p.certificates.len()).sum());
+    let mut not_listed = Vec::new();
+    for piece in parsed {
         if let Some(meta) = piece.catalog
             && catalog.replace(meta).is_some()
         {
