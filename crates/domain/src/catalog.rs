@@ -5,6 +5,7 @@
 //! only, rule quotes that really stand in the remark) and builds the search index once.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use jiff::civil::Date;
 
@@ -48,8 +49,8 @@ pub struct Section {
 /// An issuing body as the catalog names it; either name may be empty.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Issuer {
-    pub name_zh: String,
-    pub name_en: String,
+    pub name_zh: Arc<str>,
+    pub name_en: Arc<str>,
 }
 
 /// One entry of the list.
@@ -64,11 +65,11 @@ pub struct Certificate {
     pub aliases: Vec<String>,
     /// In source order; at least one.
     pub issuers: Vec<Issuer>,
-    pub country_or_region: String,
-    pub fields: Vec<String>,
-    pub work_scope: String,
+    pub country_or_region: Arc<str>,
+    pub fields: Vec<Arc<str>>,
+    pub work_scope: Arc<str>,
     pub title_level: TitleLevel,
-    pub remark: String,
+    pub remark: Arc<str>,
     /// Rules of this entry beyond the basic series requirements, each citing its remark.
     pub rules: Vec<Rule>,
 }
@@ -324,7 +325,7 @@ fn validate_certificate(i: usize, cert: &Certificate, sections: &[Section]) -> V
         violations.push(Violation::new(at("item"), "must be 1 or more"));
     }
     for (field, value) in [
-        ("name_zh", &cert.name_zh),
+        ("name_zh", cert.name_zh.as_str()),
         ("work_scope", &cert.work_scope),
         ("remark", &cert.remark),
     ] {
@@ -346,7 +347,7 @@ fn validate_certificate(i: usize, cert: &Certificate, sections: &[Section]) -> V
             ));
         }
     }
-    if !cert.remark.contains(cert.work_scope.as_str()) {
+    if !cert.remark.contains(&*cert.work_scope) {
         violations.push(Violation::new(
             at("work_scope"),
             "must be quoted verbatim from the remark",
@@ -393,7 +394,7 @@ pub(crate) mod test_support {
                 name_zh: "某协会".into(),
                 name_en: "Some Society".into(),
             }],
-            country_or_region: String::new(),
+            country_or_region: "".into(),
             fields: vec!["金融".into()],
             work_scope: "从事金融相关工作。".into(),
             title_level: TitleLevel::Intermediate,

@@ -172,11 +172,11 @@ impl CertificateFilter {
             && self
                 .field
                 .as_deref()
-                .is_none_or(|f| cert.fields.iter().any(|cf| cf == f))
+                .is_none_or(|f| cert.fields.iter().any(|cf| **cf == *f))
             && self
                 .country_or_region
                 .as_deref()
-                .is_none_or(|c| cert.country_or_region == c)
+                .is_none_or(|c| *cert.country_or_region == *c)
     }
 
     /// [`CertificateFilter::matches`] by position, without per-entry normalization: the index
@@ -365,9 +365,9 @@ impl SearchIndex {
             let extra = cert
                 .issuers
                 .iter()
-                .flat_map(|i| [i.name_zh.as_str(), i.name_en.as_str()])
-                .chain(std::iter::once(cert.country_or_region.as_str()))
-                .chain(cert.fields.iter().map(String::as_str));
+                .flat_map(|i| [&*i.name_zh, &*i.name_en])
+                .chain(std::iter::once(&*cert.country_or_region))
+                .chain(cert.fields.iter().map(|f| &**f));
             for text in extra {
                 if let Some(units) = extra_units.get(text) {
                     context.extend_from_slice(units);
@@ -508,7 +508,7 @@ impl SearchIndex {
                 let names: Vec<&str> = cert
                     .issuers
                     .iter()
-                    .flat_map(|i| [i.name_zh.as_str(), i.name_en.as_str()])
+                    .flat_map(|i| [&*i.name_zh, &*i.name_en])
                     .collect();
                 let shared = by_issuers.entry(names).or_insert_with_key(|names| {
                     let normalized: Vec<String> = names.iter().map(|n| normalize(n)).collect();
@@ -2071,8 +2071,8 @@ mod tests {
                 if i % 5 == 0 {
                     c.aliases.push(format!("{origin} {grade_en} X{code}"));
                 }
-                c.issuers[0].name_en = format!("{origin} {body} of {prof_en}");
-                c.issuers[0].name_zh = format!("{prof_zh}协会");
+                c.issuers[0].name_en = format!("{origin} {body} of {prof_en}").into();
+                c.issuers[0].name_zh = format!("{prof_zh}协会").into();
                 if i % 4 == 0 {
                     c.fields = vec!["工程".into()];
                 }

@@ -160,7 +160,7 @@ fn synthetic_queries(target: &Certificate) -> Vec<String> {
         typo.join(" "),
         prefix,
         format!("{acronym} {grade_zh}"),
-        issuer.name_en.clone(),
+        issuer.name_en.to_string(),
         "Zyxwvut Qponmlk".to_owned(),
     ]
 }

@@ -8,18 +8,24 @@ use certequiv_domain::{
     CatalogMeta, CatalogParts, Certificate, Issuer, NotListed, Section, TitleLevel, Violation,
 };
 use jiff::civil::Date;
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::fmt;
+use std::sync::Arc;
+
 use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
 use sha2::{Digest, Sha256};
 
 use crate::FileError;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct FileCatalog {
+struct FileCatalog<'a> {
     catalog: FileMeta,
     sections: Vec<FileSection>,
-    #[serde(default)]
-    certificates: Vec<FileCertificate>,
+    #[serde(default, borrow)]
+    certificates: Vec<FileCertificate<'a>>,
     #[serde(default)]
     not_listed: Vec<FileNotListed>,
 }
@@ -47,39 +53,105 @@ struct FileSection {
     title: String,
 }
 
+/// The strings of a certificate table are borrowed from the file's text (see [`Text`]).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct FileCertificate {
-    id: String,
+struct FileCertificate<'a> {
+    #[serde(borrow)]
+    id: Text<'a>,
     section: u32,
     item: u32,
-    name_zh: String,
-    #[serde(default)]
-    name_en: String,
-    #[serde(default)]
-    abbreviations: Vec<String>,
-    #[serde(default)]
-    aliases: Vec<String>,
-    #[serde(default)]
-    country_or_region: String,
-    #[serde(default)]
-    fields: Vec<String>,
-    work_scope: String,
-    title_level: String,
-    remark: String,
-    #[serde(default)]
-    issuers: Vec<FileIssuer>,
+    #[serde(borrow)]
+    name_zh: Text<'a>,
+    #[serde(default, borrow)]
+    name_en: Text<'a>,
+    #[serde(default, borrow)]
+    abbreviations: Vec<Text<'a>>,
+    #[serde(default, borrow)]
+    aliases: Vec<Text<'a>>,
+    #[serde(default, borrow)]
+    country_or_region: Text<'a>,
+    #[serde(default, borrow)]
+    fields: Vec<Text<'a>>,
+    #[serde(borrow)]
+    work_scope: Text<'a>,
+    #[serde(borrow)]
+    title_level: Text<'a>,
+    #[serde(borrow)]
+    remark: Text<'a>,
+    #[serde(default, borrow)]
+    issuers: Vec<FileIssuer<'a>>,
     #[serde(default)]
     rules: Vec<FileRule>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct FileIssuer {
-    #[serde(default)]
-    name_zh: String,
-    #[serde(default)]
-    name_en: String,
+struct FileIssuer<'a> {
+    #[serde(default, borrow)]
+    name_zh: Text<'a>,
+    #[serde(default, borrow)]
+    name_en: Text<'a>,
+}
+
+/// A string of the file, borrowed from its text unless it has escapes. Parsing allocates
+/// nothing for it: the catalog's own copy is made once the whole file is parsed, on the
+/// calling thread, and texts that many entries repeat (remarks, issuers, fields) are made
+/// once and shared (see [`Texts`]). Accepts what a `String` field accepts, with the same
+/// error message.
+#[derive(Debug, Default)]
+struct Text<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TextVisitor;
+        impl<'de> Visitor<'de> for TextVisitor {
+            type Value = Cow<'de, str>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Cow::Borrowed(v))
+            }
+
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Cow::Owned(v.to_owned()))
+            }
+
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Cow::Owned(v))
+            }
+        }
+        deserializer.deserialize_string(TextVisitor).map(Text)
+    }
+}
+
+impl Text<'_> {
+    fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    fn into_string(self) -> String {
+        self.0.into_owned()
+    }
+}
+
+/// One shared copy of each distinct text: a large catalog repeats its remarks, work scopes,
+/// issuers, countries and fields over many entries.
+#[derive(Debug, Default)]
+struct Texts(HashSet<Arc<str>>);
+
+impl Texts {
+    fn share(&mut self, text: &Text<'_>) -> Arc<str> {
+        if let Some(shared) = self.0.get(text.as_str()) {
+            return Arc::clone(shared);
+        }
+        let shared: Arc<str> = text.as_str().into();
+        self.0.insert(Arc::clone(&shared));
+        shared
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -116,7 +188,7 @@ pub fn parse(origin: &str, text: &str) -> Result<CatalogParts, Vec<FileError>> {
     let pieces = (text.len() >= PIECES_FROM_BYTES)
         .then(|| parse_by_pieces(text, PIECE_BYTES))
         .flatten();
-    let file = match pieces {
+    let file: FileCatalog<'_> = match pieces {
         Some(file) => file,
         None => toml::from_str(text).map_err(|e| {
             let line = e.span().map(|span| line_of_offset(text, span.start));
@@ -145,13 +217,13 @@ pub fn parse(origin: &str, text: &str) -> Result<CatalogParts, Vec<FileError>> {
 /// document of its own, with the tables of that stretch of the file.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct FilePiece {
+struct FilePiece<'a> {
     #[serde(default)]
     catalog: Option<FileMeta>,
     #[serde(default)]
     sections: Vec<FileSection>,
-    #[serde(default)]
-    certificates: Vec<FileCertificate>,
+    #[serde(default, borrow)]
+    certificates: Vec<FileCertificate<'a>>,
     #[serde(default)]
     not_listed: Vec<FileNotListed>,
 }
@@ -177,7 +249,7 @@ const PIECES_FROM_BYTES: usize = 4 * PIECE_BYTES;
 /// whole file's do, while `[catalog]`, the one table that may be defined only once, must come
 /// from exactly one piece. Any other mix of tables (a table where an array is expected, an
 /// unknown table) fails in its piece.
-fn parse_by_pieces(text: &str, piece_bytes: usize) -> Option<FileCatalog> {
+fn parse_by_pieces(text: &str, piece_bytes: usize) -> Option<FileCatalog<'_>> {
     let before_first_table = text
         .lines()
         .map(str::trim)
@@ -195,12 +267,6 @@ fn parse_by_pieces(text: &str, piece_bytes: usize) -> Option<FileCatalog> {
         .map_or(1, usize::from)
         .min(pieces.len());
     let per_thread = pieces.len().div_ceil(threads);
-    let parse_share = |share: &[&str]| {
-        share
-            .iter()
-            .map(|piece| toml::from_str::<FilePiece>(piece).ok())
-            .collect::<Option<Vec<_>>>()
-    };
     // The first share is parsed on this thread: memory its parsing frees is reused by what is
     // built next here, while what other threads free stays with their allocator arenas.
     let mut shares = pieces.chunks(per_thread);
@@ -244,6 +310,13 @@ fn parse_by_pieces(text: &str, piece_bytes: usize) -> Option<FileCatalog> {
     })
 }
 
+fn parse_share<'a>(share: &[&'a str]) -> Option<Vec<FilePiece<'a>>> {
+    share
+        .iter()
+        .map(|piece| toml::from_str::<FilePiece<'a>>(piece).ok())
+        .collect()
+}
+
 /// Cuts `text` before lines that are exactly `[[certificates]]`, into pieces of at least
 /// `piece_bytes` (the last may be shorter).
 fn pieces(text: &str, piece_bytes: usize) -> Vec<&str> {
@@ -261,7 +334,7 @@ fn pieces(text: &str, piece_bytes: usize) -> Vec<&str> {
     pieces
 }
 
-fn into_parts(file: FileCatalog, text: &str, violations: &mut Vec<Violation>) -> CatalogParts {
+fn into_parts(file: FileCatalog<'_>, text: &str, violations: &mut Vec<Violation>) -> CatalogParts {
     let mut date = |field: &str, value: Option<String>| -> Option<Date> {
         let value = value?;
         match value.parse::<Date>() {
@@ -292,11 +365,12 @@ fn into_parts(file: FileCatalog, text: &str, violations: &mut Vec<Violation>) ->
             title: s.title,
         })
         .collect();
+    let mut texts = Texts::default();
     let certificates = file
         .certificates
         .into_iter()
         .enumerate()
-        .map(|(i, c)| certificate(i, c, violations))
+        .map(|(i, c)| certificate(i, c, &mut texts, violations))
         .collect();
     let not_listed = file
         .not_listed
@@ -316,13 +390,18 @@ fn into_parts(file: FileCatalog, text: &str, violations: &mut Vec<Violation>) ->
     }
 }
 
-fn certificate(i: usize, c: FileCertificate, violations: &mut Vec<Violation>) -> Certificate {
-    let title_level = TitleLevel::from_label_zh(&c.title_level).unwrap_or_else(|| {
+fn certificate(
+    i: usize,
+    c: FileCertificate<'_>,
+    texts: &mut Texts,
+    violations: &mut Vec<Violation>,
+) -> Certificate {
+    let title_level = TitleLevel::from_label_zh(c.title_level.as_str()).unwrap_or_else(|| {
         violations.push(Violation {
             path: format!("certificates[{i}].title_level"),
             message: format!(
                 "unknown title level {:?}; expected one of 员级, 助理级, 中级, 副高级, 正高级",
-                c.title_level
+                c.title_level.as_str()
             ),
         });
         TitleLevel::Elementary
@@ -343,26 +422,26 @@ fn certificate(i: usize, c: FileCertificate, violations: &mut Vec<Violation>) ->
         })
         .collect();
     Certificate {
-        id: c.id,
+        id: c.id.into_string(),
         section: c.section,
         item: c.item,
-        name_zh: c.name_zh,
-        name_en: c.name_en,
-        abbreviations: c.abbreviations,
-        aliases: c.aliases,
+        name_zh: c.name_zh.into_string(),
+        name_en: c.name_en.into_string(),
+        abbreviations: c.abbreviations.into_iter().map(Text::into_string).collect(),
+        aliases: c.aliases.into_iter().map(Text::into_string).collect(),
         issuers: c
             .issuers
-            .into_iter()
+            .iter()
             .map(|i| Issuer {
-                name_zh: i.name_zh,
-                name_en: i.name_en,
+                name_zh: texts.share(&i.name_zh),
+                name_en: texts.share(&i.name_en),
             })
             .collect(),
-        country_or_region: c.country_or_region,
-        fields: c.fields,
-        work_scope: c.work_scope,
+        country_or_region: texts.share(&c.country_or_region),
+        fields: c.fields.iter().map(|f| texts.share(f)).collect(),
+        work_scope: texts.share(&c.work_scope),
         title_level,
-        remark: c.remark,
+        remark: texts.share(&c.remark),
         rules,
     }
 }
@@ -528,6 +607,32 @@ name_zh = "甲会"
         assert_eq!(errors[0].field, "certificates[0].title_level");
         assert_eq!(errors[0].line, Some(11));
         assert!(errors[0].message.contains("高级"));
+    }
+
+    #[test]
+    fn strings_with_escapes_and_wrong_types_read_as_before() {
+        let escaped = MINIMAL.replace("从事甲。\"\ntitle_level", "从事\\u7532。\"\ntitle_level");
+        let parts = parse("t.toml", &escaped).unwrap();
+        assert_eq!(&*parts.certificates[0].work_scope, "从事甲。");
+        let errors = parse(
+            "t.toml",
+            &MINIMAL.replace("remark = \"从事甲。\"", "remark = 5"),
+        )
+        .unwrap_err();
+        assert_eq!(
+            errors[0].message,
+            "invalid type: integer `5`, expected a string"
+        );
+        assert_eq!(errors[0].line, Some(18));
+        let errors = parse(
+            "t.toml",
+            &MINIMAL.replace("name_zh = \"甲会\"", "name_zh = [\"甲会\"]"),
+        )
+        .unwrap_err();
+        assert_eq!(
+            errors[0].message,
+            "invalid type: sequence, expected a string"
+        );
     }
 
     #[test]

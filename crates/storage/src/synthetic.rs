@@ -598,7 +598,7 @@ mod tests {
             );
         }
         for cert in catalog.certificates() {
-            assert!(cert.remark.starts_with(&cert.work_scope), "{}", cert.id);
+            assert!(cert.remark.starts_with(&*cert.work_scope), "{}", cert.id);
             assert!(!cert.abbreviations.is_empty() && !cert.aliases.is_empty());
         }
     }
