@@ -30,7 +30,7 @@ struct FileCatalog<'a> {
     not_listed: Vec<FileNotListed>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileMeta {
     id: String,
@@ -188,20 +188,23 @@ pub fn parse(origin: &str, text: &str) -> Result<CatalogParts, Vec<FileError>> {
     let pieces = (text.len() >= PIECES_FROM_BYTES)
         .then(|| parse_by_pieces(text, PIECE_BYTES))
         .flatten();
-    let file: FileCatalog<'_> = match pieces {
-        Some(file) => file,
-        None => toml::from_str(text).map_err(|e| {
-            let line = e.span().map(|span| line_of_offset(text, span.start));
-            vec![FileError {
-                origin: origin.to_owned(),
-                line,
-                field: String::new(),
-                message: e.message().to_owned(),
-            }]
-        })?,
+    let tables = match pieces {
+        Some(tables) => tables,
+        None => {
+            let file: FileCatalog<'_> = toml::from_str(text).map_err(|e| {
+                let line = e.span().map(|span| line_of_offset(text, span.start));
+                vec![FileError {
+                    origin: origin.to_owned(),
+                    line,
+                    field: String::new(),
+                    message: e.message().to_owned(),
+                }]
+            })?;
+            Tables::of_file(file)
+        }
     };
     let mut violations = Vec::new();
-    let parts = into_parts(file, text, &mut violations);
+    let parts = into_parts(tables, text, &mut violations);
     if violations.is_empty() {
         Ok(parts)
     } else {
@@ -228,6 +231,39 @@ struct FilePiece<'a> {
     not_listed: Vec<FileNotListed>,
 }
 
+/// A file's tables with its certificates converted to domain values, and what converting
+/// them found wrong (in certificate order).
+#[derive(Debug, Default)]
+struct Tables {
+    catalog: Option<FileMeta>,
+    sections: Vec<FileSection>,
+    certificates: Vec<Certificate>,
+    not_listed: Vec<FileNotListed>,
+    violations: Vec<Violation>,
+}
+
+impl Tables {
+    fn of_file(file: FileCatalog<'_>) -> Tables {
+        let mut tables = Tables {
+            catalog: Some(file.catalog),
+            sections: file.sections,
+            certificates: Vec::with_capacity(file.certificates.len()),
+            not_listed: file.not_listed,
+            violations: Vec::new(),
+        };
+        tables.convert(0, file.certificates, &mut Texts::default());
+        tables
+    }
+
+    /// Converts certificate tables, the first of them the file's certificate number `first`.
+    fn convert(&mut self, first: usize, tables: Vec<FileCertificate<'_>>, texts: &mut Texts) {
+        for (i, table) in tables.into_iter().enumerate() {
+            let cert = certificate(first + i, table, texts, &mut self.violations);
+            self.certificates.push(cert);
+        }
+    }
+}
+
 /// Text per piece: large enough that the parser's setup does not count, small enough that
 /// its token list and value tree stay in the cache and never add up to a copy of the file.
 const PIECE_BYTES: usize = 64 * 1024;
@@ -249,7 +285,7 @@ const PIECES_FROM_BYTES: usize = 4 * PIECE_BYTES;
 /// whole file's do, while `[catalog]`, the one table that may be defined only once, must come
 /// from exactly one piece. Any other mix of tables (a table where an array is expected, an
 /// unknown table) fails in its piece.
-fn parse_by_pieces(text: &str, piece_bytes: usize) -> Option<FileCatalog<'_>> {
+fn parse_by_pieces(text: &str, piece_bytes: usize) -> Option<Tables> {
     let before_first_table = text
         .lines()
         .map(str::trim)
@@ -267,74 +303,113 @@ fn parse_by_pieces(text: &str, piece_bytes: usize) -> Option<FileCatalog<'_>> {
         .map_or(1, usize::from)
         .min(pieces.len());
     let per_thread = pieces.len().div_ceil(threads);
+    // Each share of pieces starts at the certificate its pieces' header lines say; a share
+    // that finds another number of certificates than header lines is refused below.
+    let mut shares = Vec::with_capacity(threads);
+    let mut first = 0;
+    for share in pieces.chunks(per_thread) {
+        let count: usize = share.iter().map(|piece| piece.certificates).sum();
+        shares.push((first, count, share));
+        first += count;
+    }
+    let total = first;
     // The first share is parsed on this thread: memory its parsing frees is reused by what is
     // built next here, while what other threads free stays with their allocator arenas.
-    let mut shares = pieces.chunks(per_thread);
-    let first = shares.next().unwrap_or_default();
-    let parsed: Vec<Option<Vec<FilePiece>>> = std::thread::scope(|scope| {
+    let mut shares = shares.into_iter();
+    let (start, count, share) = shares.next()?;
+    let converted: Vec<Option<Tables>> = std::thread::scope(|scope| {
         let others: Vec<_> = shares
-            .map(|share| scope.spawn(move || parse_share(share)))
+            .map(|(start, count, share)| scope.spawn(move || parse_share(start, count, share)))
             .collect();
-        std::iter::once(parse_share(first))
+        std::iter::once(parse_share(start, count, share))
             .chain(others.into_iter().map(|other| other.join().ok().flatten()))
             .collect()
     });
-    let parsed: Vec<FilePiece> = parsed
-        .into_iter()
-        .collect::<Option<Vec<_>>>()?
-        .into_iter()
-        .flatten()
-        .collect();
-    let mut catalog = None;
-    let mut sections = Vec::new();
-    let mut certificates = Vec::with_capacity(parsed.iter().map(|p| p.certificates.len()).sum());
-    let mut not_listed = Vec::new();
-    for piece in parsed {
-        if let Some(meta) = piece.catalog
-            && catalog.replace(meta).is_some()
-        {
+    let mut tables = Tables::default();
+    tables.certificates.reserve_exact(total);
+    for share in converted {
+        let share = share?;
+        if share.catalog.is_some() && tables.catalog.is_some() {
             return None;
         }
-        sections.extend(piece.sections);
-        certificates.extend(piece.certificates);
-        not_listed.extend(piece.not_listed);
+        tables.catalog = tables.catalog.or(share.catalog);
+        tables.sections.extend(share.sections);
+        tables.certificates.extend(share.certificates);
+        tables.not_listed.extend(share.not_listed);
+        tables.violations.extend(share.violations);
     }
-    if sections.is_empty() {
+    if tables.catalog.is_none() || tables.sections.is_empty() {
         return None;
     }
-    Some(FileCatalog {
-        catalog: catalog?,
-        sections,
-        certificates,
-        not_listed,
-    })
+    Some(tables)
 }
 
-fn parse_share<'a>(share: &[&'a str]) -> Option<Vec<FilePiece<'a>>> {
-    share
-        .iter()
-        .map(|piece| toml::from_str::<FilePiece<'a>>(piece).ok())
-        .collect()
+/// Parses a share of the pieces and converts its certificates as they come, so that only the
+/// converted values outlive a piece. `None` when a piece fails, has `[catalog]` twice
+/// (between them) or the share holds another number of certificates than `count`.
+fn parse_share(first: usize, count: usize, share: &[Piece<'_>]) -> Option<Tables> {
+    let mut tables = Tables {
+        certificates: Vec::with_capacity(count),
+        ..Tables::default()
+    };
+    let mut texts = Texts::default();
+    for piece in share {
+        let piece: FilePiece<'_> = toml::from_str(piece.text).ok()?;
+        if piece.catalog.is_some() && tables.catalog.is_some() {
+            return None;
+        }
+        tables.catalog = tables.catalog.or(piece.catalog);
+        tables.sections.extend(piece.sections);
+        tables.not_listed.extend(piece.not_listed);
+        let next = first + tables.certificates.len();
+        tables.convert(next, piece.certificates, &mut texts);
+    }
+    (tables.certificates.len() == count).then_some(tables)
+}
+
+/// A piece of a file, and how many of its lines are `[[certificates]]`.
+#[derive(Debug, Clone, Copy)]
+struct Piece<'a> {
+    text: &'a str,
+    certificates: usize,
 }
 
 /// Cuts `text` before lines that are exactly `[[certificates]]`, into pieces of at least
 /// `piece_bytes` (the last may be shorter).
-fn pieces(text: &str, piece_bytes: usize) -> Vec<&str> {
+fn pieces(text: &str, piece_bytes: usize) -> Vec<Piece<'_>> {
     let mut pieces = Vec::with_capacity(text.len() / piece_bytes.max(1) + 1);
     let mut start = 0;
     let mut offset = 0;
+    let mut certificates = 0;
     for line in text.split_inclusive('\n') {
-        if offset - start >= piece_bytes && line.trim_end() == "[[certificates]]" {
-            pieces.push(&text[start..offset]);
+        let header = line.trim_end() == "[[certificates]]";
+        if header && offset - start >= piece_bytes {
+            pieces.push(Piece {
+                text: &text[start..offset],
+                certificates,
+            });
             start = offset;
+            certificates = 0;
         }
+        certificates += usize::from(header);
         offset += line.len();
     }
-    pieces.push(&text[start..]);
+    pieces.push(Piece {
+        text: &text[start..],
+        certificates,
+    });
     pieces
 }
 
-fn into_parts(file: FileCatalog<'_>, text: &str, violations: &mut Vec<Violation>) -> CatalogParts {
+fn into_parts(tables: Tables, text: &str, violations: &mut Vec<Violation>) -> CatalogParts {
+    let Tables {
+        catalog,
+        sections,
+        certificates,
+        not_listed,
+        violations: certificate_violations,
+    } = tables;
+    let catalog = catalog.unwrap_or_default();
     let mut date = |field: &str, value: Option<String>| -> Option<Date> {
         let value = value?;
         match value.parse::<Date>() {
@@ -349,15 +424,15 @@ fn into_parts(file: FileCatalog<'_>, text: &str, violations: &mut Vec<Violation>
         }
     };
     let meta = CatalogMeta {
-        effective_from: date("effective_from", file.catalog.effective_from),
-        effective_until: date("effective_until", file.catalog.effective_until),
-        id: file.catalog.id,
-        title: file.catalog.title,
-        jurisdiction: file.catalog.jurisdiction,
-        source: file.catalog.source,
+        effective_from: date("effective_from", catalog.effective_from),
+        effective_until: date("effective_until", catalog.effective_until),
+        id: catalog.id,
+        title: catalog.title,
+        jurisdiction: catalog.jurisdiction,
+        source: catalog.source,
     };
-    let sections = file
-        .sections
+    violations.extend(certificate_violations);
+    let sections = sections
         .into_iter()
         .map(|s| Section {
             number: s.number,
@@ -365,15 +440,7 @@ fn into_parts(file: FileCatalog<'_>, text: &str, violations: &mut Vec<Violation>
             title: s.title,
         })
         .collect();
-    let mut texts = Texts::default();
-    let certificates = file
-        .certificates
-        .into_iter()
-        .enumerate()
-        .map(|(i, c)| certificate(i, c, &mut texts, violations))
-        .collect();
-    let not_listed = file
-        .not_listed
+    let not_listed = not_listed
         .into_iter()
         .map(|n| NotListed {
             names: n.names,
@@ -653,7 +720,8 @@ name_zh = "甲会"
 
     /// The parsed file, in a form two parses can be compared by.
     fn whole(text: &str) -> String {
-        format!("{:?}", toml::from_str::<FileCatalog>(text).unwrap())
+        let file = toml::from_str::<FileCatalog>(text).unwrap();
+        format!("{:?}", Tables::of_file(file))
     }
 
     #[test]
@@ -667,18 +735,37 @@ name_zh = "甲会"
         let embedded = crate::EMBEDDED_CATALOG;
         let by_pieces = parse_by_pieces(embedded, 1).unwrap();
         assert_eq!(format!("{by_pieces:?}"), whole(embedded));
+        // Violations found while converting keep their file-wide certificate numbers.
+        let broken = text
+            .replacen("title_level = \"中级\"", "title_level = \"高级\"", 1)
+            .replace("id = \"syn-000200\"\n", "id = \"syn-000200\"\nxx = 1\n")
+            .replacen("title_level = \"副高级\"", "title_level = \"特级\"", 3);
+        let by_pieces = format!("{:?}", parse_by_pieces(&broken, 5_000));
+        assert_eq!(by_pieces, "None", "an unknown key fails its piece");
+        let mut broken = broken.replace("xx = 1\n", "");
+        let last = broken.rfind("title_level = \"").unwrap() + "title_level = \"".len();
+        broken.insert(last, '末');
+        let by_pieces = parse_by_pieces(&broken, 5_000).unwrap();
+        assert_eq!(by_pieces.violations.len(), 5);
+        assert!(
+            by_pieces.violations[4]
+                .path
+                .starts_with("certificates[299]")
+        );
+        assert_eq!(format!("{by_pieces:?}"), whole(&broken));
     }
 
     #[test]
     fn pieces_cut_only_before_certificate_tables_and_keep_every_byte() {
         let text = crate::synthetic::catalog_toml(50, 7);
         let pieces = pieces(&text, 1);
-        assert_eq!(pieces.concat(), text);
+        assert_eq!(pieces.iter().map(|p| p.text).collect::<String>(), text);
         assert_eq!(pieces.len(), 51);
+        assert_eq!(pieces[0].certificates, 0);
         assert!(
             pieces[1..]
                 .iter()
-                .all(|p| p.starts_with("[[certificates]]\n"))
+                .all(|p| p.text.starts_with("[[certificates]]\n") && p.certificates == 1)
         );
     }
 
@@ -712,13 +799,15 @@ name_zh = "甲会"
                 .replacen("条件。\"\n", "条件。\"\"\"\n", 1),
             // no sections at all
             without_sections(&text),
+            // a certificate header written with spaces: the piece holds two certificates
+            text.replacen("\n[[certificates]]\n", "\n[[ certificates ]]\n", 3),
         ];
         for (i, case) in cases.iter().enumerate() {
             assert!(parse_by_pieces(case, 1).is_none(), "case {i}");
             // Only the multi-line string is valid TOML; the whole-file parse reads it right.
             assert_eq!(
                 toml::from_str::<FileCatalog>(case).is_ok(),
-                i == 3,
+                i == 3 || i == 5,
                 "case {i}"
             );
         }
