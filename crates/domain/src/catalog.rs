@@ -4,7 +4,7 @@
 //! module relies on (unique ids, sections that exist, names and aliases that name one entry
 //! only, rule quotes that really stand in the remark) and builds the search index once.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use jiff::civil::Date;
@@ -134,10 +134,10 @@ impl Catalog {
             etag,
         } = parts;
         let mut violations = validate_meta(&meta, &sections);
-        let mut by_id = HashMap::with_capacity(certificates.len());
+        let mut ids = HashSet::with_capacity(certificates.len());
         for (i, cert) in certificates.iter().enumerate() {
             violations.extend(validate_certificate(i, cert, &sections));
-            if by_id.insert(cert.id.clone(), i).is_some() {
+            if !ids.insert(cert.id.as_str()) {
                 violations.push(Violation::new(
                     format!("certificates[{i}].id"),
                     format!("duplicate id {:?}", cert.id),
@@ -168,8 +168,9 @@ impl Catalog {
             return Err(violations);
         }
 
+        drop(ids);
         certificates.sort_by_key(|c| (c.section, c.item));
-        by_id = certificates
+        let by_id = certificates
             .iter()
             .enumerate()
             .map(|(i, c)| (c.id.clone(), i))

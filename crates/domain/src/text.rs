@@ -93,38 +93,51 @@ pub fn normalize(text: &str) -> String {
     out
 }
 
+/// ASCII and CJK Unified Ideographs, which NFKC leaves as they are and lower-casing changes
+/// at most by ASCII case: most catalog text, folded without an NFKC iterator per character.
+fn folds_to_itself(c: char) -> bool {
+    c.is_ascii() || ('\u{4E00}'..='\u{9FFF}').contains(&c)
+}
+
 /// Splits text into normalized words, noise removed.
 pub fn words(text: &str) -> Vec<Word> {
     let mut raw: Vec<Word> = Vec::new();
     let mut current: Option<Word> = None;
+    let mut push = |c: char, offset: usize| {
+        if is_combining_mark(c) {
+            return;
+        }
+        let class = if is_cjk(c) {
+            Some(true)
+        } else if c.is_alphanumeric() {
+            Some(false)
+        } else {
+            None
+        };
+        match (class, current.as_mut()) {
+            (Some(cjk), Some(word)) if word.cjk == cjk => {
+                word.text.push(c);
+                word.origins.push(offset);
+            }
+            (Some(cjk), _) => {
+                raw.extend(current.take());
+                current = Some(Word {
+                    text: c.to_string(),
+                    cjk,
+                    origins: vec![offset],
+                });
+            }
+            (None, _) => raw.extend(current.take()),
+        }
+    };
     for (offset, original) in text.chars().enumerate() {
+        if folds_to_itself(original) {
+            push(original.to_ascii_lowercase(), offset);
+            continue;
+        }
         for folded in std::iter::once(original).nfkc() {
             for c in folded.to_lowercase() {
-                if is_combining_mark(c) {
-                    continue;
-                }
-                let class = if is_cjk(c) {
-                    Some(true)
-                } else if c.is_alphanumeric() {
-                    Some(false)
-                } else {
-                    None
-                };
-                match (class, current.as_mut()) {
-                    (Some(cjk), Some(word)) if word.cjk == cjk => {
-                        word.text.push(c);
-                        word.origins.push(offset);
-                    }
-                    (Some(cjk), _) => {
-                        raw.extend(current.take());
-                        current = Some(Word {
-                            text: c.to_string(),
-                            cjk,
-                            origins: vec![offset],
-                        });
-                    }
-                    (None, _) => raw.extend(current.take()),
-                }
+                push(c, offset);
             }
         }
     }
@@ -269,6 +282,20 @@ mod tests {
             .last()
             .map(|u| (u.text.as_str(), u.start, u.end));
         assert_eq!(last, Some(("会员", 6, 8)));
+    }
+
+    #[test]
+    fn characters_that_fold_to_themselves_do() {
+        let chars = (0..0x80).chain(0x4E00..=0x9FFF).filter_map(char::from_u32);
+        for c in chars {
+            assert!(folds_to_itself(c));
+            let folded: String = std::iter::once(c)
+                .nfkc()
+                .flat_map(char::to_lowercase)
+                .collect();
+            assert_eq!(folded, c.to_ascii_lowercase().to_string(), "{c:?}");
+        }
+        assert!(!folds_to_itself('\u{F900}') && !folds_to_itself('Ａ'));
     }
 
     proptest::proptest! {
