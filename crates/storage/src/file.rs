@@ -576,11 +576,11 @@ impl TableLines {
     pub(crate) fn of(text: &str) -> TableLines {
         let mut lines = TableLines::default();
         for (n, line) in text.lines().enumerate() {
-            let line = line.trim();
+            let line = line.trim_start();
             if !line.starts_with('[') {
                 continue;
             }
-            let list = match line {
+            let list = match line.trim_end() {
                 "[catalog]" => &mut lines.catalog,
                 "[[sections]]" => &mut lines.sections,
                 "[[certificates]]" => &mut lines.certificates,
