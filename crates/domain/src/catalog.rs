@@ -5,6 +5,7 @@
 //! only, rule quotes that really stand in the remark) and builds the search index once.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use jiff::civil::Date;
 
@@ -49,8 +50,8 @@ pub struct Section {
 /// An issuing body as the catalog names it; either name may be empty.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Issuer {
-    pub name_zh: String,
-    pub name_en: String,
+    pub name_zh: Arc<str>,
+    pub name_en: Arc<str>,
 }
 
 /// One entry of the list.
@@ -65,11 +66,11 @@ pub struct Certificate {
     pub aliases: Vec<String>,
     /// In source order; at least one.
     pub issuers: Vec<Issuer>,
-    pub country_or_region: String,
-    pub fields: Vec<String>,
-    pub work_scope: String,
+    pub country_or_region: Arc<str>,
+    pub fields: Vec<Arc<str>>,
+    pub work_scope: Arc<str>,
     pub title_level: TitleLevel,
-    pub remark: String,
+    pub remark: Arc<str>,
     /// Rules of this entry beyond the basic series requirements, each citing its remark.
     pub rules: Vec<Rule>,
 }
@@ -136,10 +137,10 @@ impl Catalog {
             etag,
         } = parts;
         let mut violations = validate_meta(&meta, &sections);
-        let mut by_id = HashMap::with_capacity(certificates.len());
+        let mut ids = HashSet::with_capacity(certificates.len());
         for (i, cert) in certificates.iter().enumerate() {
             violations.extend(validate_certificate(i, cert, &sections));
-            if by_id.insert(cert.id.clone(), i).is_some() {
+            if !ids.insert(cert.id.as_str()) {
                 violations.push(Violation::new(
                     format!("certificates[{i}].id"),
                     format!("duplicate id {:?}", cert.id),
@@ -170,8 +171,9 @@ impl Catalog {
             return Err(violations);
         }
 
+        drop(ids);
         certificates.sort_by_key(|c| (c.section, c.item));
-        by_id = certificates
+        let by_id = certificates
             .iter()
             .enumerate()
             .map(|(i, c)| (c.id.clone(), i))
@@ -338,7 +340,7 @@ fn validate_certificate(i: usize, cert: &Certificate, sections: &[Section]) -> V
         violations.push(Violation::new(at("item"), "must be 1 or more"));
     }
     for (field, value) in [
-        ("name_zh", &cert.name_zh),
+        ("name_zh", cert.name_zh.as_str()),
         ("work_scope", &cert.work_scope),
         ("remark", &cert.remark),
     ] {
@@ -360,7 +362,7 @@ fn validate_certificate(i: usize, cert: &Certificate, sections: &[Section]) -> V
             ));
         }
     }
-    if !cert.remark.contains(cert.work_scope.as_str()) {
+    if !cert.remark.contains(&*cert.work_scope) {
         violations.push(Violation::new(
             at("work_scope"),
             "must be quoted verbatim from the remark",
@@ -407,7 +409,7 @@ pub(crate) mod test_support {
                 name_zh: "某协会".into(),
                 name_en: "Some Society".into(),
             }],
-            country_or_region: String::new(),
+            country_or_region: "".into(),
             fields: vec!["金融".into()],
             work_scope: "从事金融相关工作。".into(),
             title_level: TitleLevel::Intermediate,
@@ -521,6 +523,35 @@ mod tests {
         b.abbreviations.push("cpa".into());
         let errors = Catalog::new(parts(vec![a, b])).unwrap_err();
         assert!(errors[0].message.contains("\"cpa\""), "{errors:?}");
+    }
+
+    #[test]
+    fn every_clash_is_reported_in_entry_order_naming_the_first_owner() {
+        let mut a = cert("a", 1, 1, "甲证书", "Alpha");
+        a.aliases.push("Zeta".into());
+        let mut b = cert("b", 1, 2, "乙证书", "Beta");
+        b.abbreviations.push("zeta".into());
+        b.aliases.push("Gamma".into());
+        let mut c = cert("c", 1, 3, "丙证书", "Gamma");
+        c.aliases.push("ZETA".into());
+        let errors = Catalog::new(parts(vec![a, b, c])).unwrap_err();
+        let found: Vec<_> = errors
+            .iter()
+            .map(|v| (v.path.as_str(), v.message.as_str()))
+            .collect();
+        let clash = |text: &str, first: &str, second: &str| {
+            format!(
+                "{text:?} would name both {first:?} and {second:?}; a name, abbreviation or alias must name one entry"
+            )
+        };
+        assert_eq!(
+            found,
+            [
+                ("certificates[id=b]", clash("zeta", "a", "b").as_str()),
+                ("certificates[id=c]", clash("gamma", "b", "c").as_str()),
+                ("certificates[id=c]", clash("zeta", "a", "c").as_str()),
+            ]
+        );
     }
 
     #[test]

@@ -427,7 +427,7 @@ fn certificate_conditions(
         ),
         status: work_field_status(catalog, cert, applicant.work_field.as_deref()),
         cert: i,
-        quote: cert.work_scope.clone(),
+        quote: cert.work_scope.to_string(),
         blocking: true,
     });
     for rule in &cert.rules {

@@ -8,7 +8,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use crate::catalog::{Certificate, NotListed};
 use crate::level::TitleLevel;
@@ -172,11 +172,11 @@ impl CertificateFilter {
             && self
                 .field
                 .as_deref()
-                .is_none_or(|f| cert.fields.iter().any(|cf| cf == f))
+                .is_none_or(|f| cert.fields.iter().any(|cf| **cf == *f))
             && self
                 .country_or_region
                 .as_deref()
-                .is_none_or(|c| cert.country_or_region == c)
+                .is_none_or(|c| *cert.country_or_region == *c)
     }
 
     /// [`CertificateFilter::matches`] by position, without per-entry normalization: the index
@@ -325,7 +325,7 @@ pub struct SearchIndex {
     /// Certifications an entry is mutually recognised with: (name, analyzed name, entry).
     mutual: Vec<(String, Analyzed, u32)>,
     /// Per certificate: its issuer names normalized, one per line, for the issuer filter.
-    issuers: Vec<Box<str>>,
+    issuers: Vec<Arc<str>>,
     /// Per certificate: where each unit of each of its keys is in the key's text, for
     /// highlights. Made the first time one of the entry's hits is shown, so the text is
     /// analysed once per catalog load and a 100,000-entry catalog pays only for entries shown.
@@ -350,16 +350,18 @@ impl SearchIndex {
         not_listed: &[NotListed],
     ) -> Result<SearchIndex, Vec<KeyClash>> {
         let mut index = SearchIndex::default();
-        let mut clashes = Vec::new();
         // Lower-case ASCII words that `analyze` drops as noise.
         let mut noise: FastSet<Box<str>> = FastSet::default();
-        // Fingerprint of a compact form -> the first key with it.
-        let mut seen: FastMap<u64, u32> = FastMap::default();
-        // Keys whose fingerprint another compact form already has (practically never).
-        let mut collided: Vec<(u64, u32)> = Vec::new();
         // Issuers, countries and fields repeat across entries: analyze each text once.
         let mut extra_units: FastMap<&str, Box<[u32]>> = FastMap::default();
         let mut context: Vec<u32> = Vec::new();
+        // Every name, abbreviation and alias makes at most one key.
+        let most_keys: usize = certs
+            .iter()
+            .map(|c| 2 + c.abbreviations.len() + c.aliases.len())
+            .sum();
+        index.keys.reserve_exact(most_keys);
+        index.exact.reserve_exact(most_keys);
         index.cert_keys.reserve(certs.len() + 1);
         index.context_starts.reserve(certs.len() + 1);
         for (ci, cert) in certs.iter().enumerate() {
@@ -385,44 +387,14 @@ impl SearchIndex {
                     field,
                     units: (start as u32, end as u32),
                 });
-                let fingerprint = hash_str(&compact);
-                let Some(&first) = seen.get(&fingerprint) else {
-                    seen.insert(fingerprint, key_id);
-                    index.exact.push((fingerprint, key_id));
-                    continue;
-                };
-                // The same fingerprint: the same compact form, unless the hashes collide.
-                let same = std::iter::once(first)
-                    .chain(
-                        collided
-                            .iter()
-                            .filter(|(f, _)| *f == fingerprint)
-                            .map(|&(_, k)| k),
-                    )
-                    .find(|&k| index.compact_of(certs, k) == compact);
-                match same {
-                    None => {
-                        collided.push((fingerprint, key_id));
-                        index.exact.push((fingerprint, key_id));
-                    }
-                    Some(other) => {
-                        let other_cert = index.keys[other as usize].cert;
-                        if other_cert != ci {
-                            clashes.push(KeyClash {
-                                text: compact,
-                                first: certs[other_cert as usize].id.clone(),
-                                second: cert.id.clone(),
-                            });
-                        }
-                    }
-                }
+                index.exact.push((hash_str(&compact), key_id));
             }
             let extra = cert
                 .issuers
                 .iter()
-                .flat_map(|i| [i.name_zh.as_str(), i.name_en.as_str()])
-                .chain(std::iter::once(cert.country_or_region.as_str()))
-                .chain(cert.fields.iter().map(String::as_str));
+                .flat_map(|i| [&*i.name_zh, &*i.name_en])
+                .chain(std::iter::once(&*cert.country_or_region))
+                .chain(cert.fields.iter().map(|f| &**f));
             for text in extra {
                 if let Some(units) = extra_units.get(text) {
                     context.extend_from_slice(units);
@@ -453,10 +425,11 @@ impl SearchIndex {
         }
         index.cert_keys.push(index.keys.len() as u32);
         index.context_starts.push(index.context.len() as u32);
-        if !clashes.is_empty() {
-            return Err(clashes);
-        }
-        index.exact.sort_unstable();
+        // Give back growth room before the lists below are built beside these.
+        index.keys.shrink_to_fit();
+        index.key_units.shrink_to_fit();
+        index.context.shrink_to_fit();
+        index.keep_first_of_each_compact_form(certs)?;
         index.not_listed = not_listed
             .iter()
             .map(|entry| {
@@ -551,26 +524,79 @@ impl SearchIndex {
         }
         index.deletes.sort_unstable();
         index.deletes.dedup();
-        index.keys.shrink_to_fit();
-        index.key_units.shrink_to_fit();
-        index.exact.shrink_to_fit();
         index.texts.shrink_to_fit();
-        index.context.shrink_to_fit();
         index.deletes.shrink_to_fit();
         index.mutual.shrink_to_fit();
+        // Entries of the same bodies share one normalized text.
+        let mut by_issuers: FastMap<Vec<&str>, Arc<str>> = FastMap::default();
         index.issuers = certs
             .iter()
             .map(|cert| {
-                cert.issuers
+                let names: Vec<&str> = cert
+                    .issuers
                     .iter()
-                    .flat_map(|i| [normalize(&i.name_zh), normalize(&i.name_en)])
-                    .collect::<Vec<_>>()
-                    .join("\n")
-                    .into_boxed_str()
+                    .flat_map(|i| [&*i.name_zh, &*i.name_en])
+                    .collect();
+                let shared = by_issuers.entry(names).or_insert_with_key(|names| {
+                    let normalized: Vec<String> = names.iter().map(|n| normalize(n)).collect();
+                    normalized.join("\n").into()
+                });
+                Arc::clone(shared)
             })
             .collect();
         index.spans = certs.iter().map(|_| OnceLock::new()).collect();
         Ok(index)
+    }
+
+    /// Reduces `exact`, every key with the fingerprint of its compact form, to the first key of
+    /// each compact form, sorted. Fails when a compact form is the key of two entries: the
+    /// clashes come in key order, each naming the first entry with that form.
+    fn keep_first_of_each_compact_form(
+        &mut self,
+        certs: &[Certificate],
+    ) -> Result<(), Vec<KeyClash>> {
+        self.exact.sort_unstable();
+        let mut clashes: Vec<(u32, KeyClash)> = Vec::new();
+        let mut kept = 0;
+        // Where the kept keys of the current fingerprint start.
+        let mut group = 0;
+        for read in 0..self.exact.len() {
+            let (fingerprint, key_id) = self.exact[read];
+            if kept == 0 || self.exact[kept - 1].0 != fingerprint {
+                group = kept;
+            } else {
+                // The same fingerprint: the same compact form, unless the hashes collide.
+                let compact = self.compact_of(certs, key_id);
+                let same = self.exact[group..kept]
+                    .iter()
+                    .map(|&(_, k)| k)
+                    .find(|&k| self.compact_of(certs, k) == compact);
+                if let Some(first) = same {
+                    let (first, second) = (
+                        self.keys[first as usize].cert,
+                        self.keys[key_id as usize].cert,
+                    );
+                    if first != second {
+                        let clash = KeyClash {
+                            text: compact,
+                            first: certs[first as usize].id.clone(),
+                            second: certs[second as usize].id.clone(),
+                        };
+                        clashes.push((key_id, clash));
+                    }
+                    continue;
+                }
+            }
+            self.exact[kept] = (fingerprint, key_id);
+            kept += 1;
+        }
+        self.exact.truncate(kept);
+        self.exact.shrink_to_fit();
+        if clashes.is_empty() {
+            return Ok(());
+        }
+        clashes.sort_by_key(|&(key_id, _)| key_id);
+        Err(clashes.into_iter().map(|(_, clash)| clash).collect())
     }
 
     /// Interns the distinct units of a key's text onto `key_units` and returns its compact
@@ -2105,8 +2131,8 @@ mod tests {
                 if i % 5 == 0 {
                     c.aliases.push(format!("{origin} {grade_en} X{code}"));
                 }
-                c.issuers[0].name_en = format!("{origin} {body} of {prof_en}");
-                c.issuers[0].name_zh = format!("{prof_zh}协会");
+                c.issuers[0].name_en = format!("{origin} {body} of {prof_en}").into();
+                c.issuers[0].name_zh = format!("{prof_zh}协会").into();
                 if i % 4 == 0 {
                     c.fields = vec!["工程".into()];
                 }

@@ -104,13 +104,9 @@ pub struct UnitRef<'a> {
 /// passes on what it becomes: none, one or several characters.
 #[inline]
 fn fold(original: char, mut f: impl FnMut(char)) {
-    // Fast paths, same result: NFKC leaves ASCII and the CJK Unified Ideographs as they are,
-    // and neither has combining marks; only ASCII has a case to fold.
-    if original.is_ascii() {
+    // Fast paths, same result as the general one below.
+    if folds_to_itself(original) {
         return f(original.to_ascii_lowercase());
-    }
-    if ('\u{4E00}'..='\u{9FFF}').contains(&original) {
-        return f(original);
     }
     // Full-width ASCII forms (ＡＣＣＡ, （）) are, under NFKC, the ASCII characters 0xFEE0 below.
     if ('\u{FF01}'..='\u{FF5E}').contains(&original)
@@ -270,6 +266,12 @@ pub fn compact(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for_each_word(text, |word| out.push_str(word.text));
     out
+}
+
+/// ASCII and CJK Unified Ideographs, which NFKC leaves as they are and lower-casing changes
+/// at most by ASCII case: most catalog text, folded without an NFKC iterator per character.
+fn folds_to_itself(c: char) -> bool {
+    c.is_ascii() || ('\u{4E00}'..='\u{9FFF}').contains(&c)
 }
 
 /// Splits text into normalized words, noise removed.
@@ -492,6 +494,20 @@ mod tests {
             .last()
             .map(|u| (u.text.as_str(), u.start, u.end));
         assert_eq!(last, Some(("会员", 6, 8)));
+    }
+
+    #[test]
+    fn characters_that_fold_to_themselves_do() {
+        let chars = (0..0x80).chain(0x4E00..=0x9FFF).filter_map(char::from_u32);
+        for c in chars {
+            assert!(folds_to_itself(c));
+            let folded: String = std::iter::once(c)
+                .nfkc()
+                .flat_map(char::to_lowercase)
+                .collect();
+            assert_eq!(folded, c.to_ascii_lowercase().to_string(), "{c:?}");
+        }
+        assert!(!folds_to_itself('\u{F900}') && !folds_to_itself('Ａ'));
     }
 
     proptest::proptest! {

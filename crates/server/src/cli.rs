@@ -329,12 +329,12 @@ fn export_json(loaded: &LoadedCatalog) -> String {
                 "name_en": c.name_en,
                 "abbreviations": c.abbreviations,
                 "aliases": c.aliases,
-                "issuers": c.issuers.iter().map(|i| serde_json::json!({"name_zh": i.name_zh, "name_en": i.name_en})).collect::<Vec<_>>(),
-                "country_or_region": c.country_or_region,
-                "fields": c.fields,
-                "work_scope": c.work_scope,
+                "issuers": c.issuers.iter().map(|i| serde_json::json!({"name_zh": &*i.name_zh, "name_en": &*i.name_en})).collect::<Vec<_>>(),
+                "country_or_region": &*c.country_or_region,
+                "fields": c.fields.iter().map(|f| &**f).collect::<Vec<_>>(),
+                "work_scope": &*c.work_scope,
                 "title_level": c.title_level.label_zh(),
-                "remark": c.remark,
+                "remark": &*c.remark,
             })
         })
         .collect();
@@ -370,19 +370,19 @@ fn export_csv(loaded: &LoadedCatalog) -> String {
             c.aliases.join("; "),
             c.issuers
                 .iter()
-                .map(|i| i.name_zh.as_str())
+                .map(|i| &*i.name_zh)
                 .collect::<Vec<_>>()
                 .join("; "),
             c.issuers
                 .iter()
-                .map(|i| i.name_en.as_str())
+                .map(|i| &*i.name_en)
                 .collect::<Vec<_>>()
                 .join("; "),
-            c.country_or_region.clone(),
+            c.country_or_region.to_string(),
             c.fields.join("、"),
             c.title_level.label_zh().to_owned(),
-            c.work_scope.clone(),
-            c.remark.clone(),
+            c.work_scope.to_string(),
+            c.remark.to_string(),
         ];
         let row: Vec<String> = cells.iter().map(|cell| csv_cell(cell)).collect();
         out.push_str(&row.join(","));

@@ -81,8 +81,8 @@ fn source_ref(cert: &Certificate, catalog: &Catalog) -> pb::SourceRef {
 /// The wire form of a catalog entry (`certequiv.v1.Certificate`).
 fn certificate_message(cert: &Certificate, catalog: &Catalog) -> v1::Certificate {
     let mut issuers = cert.issuers.iter().map(|i| v1::Issuer {
-        name_zh: i.name_zh.clone(),
-        name_en: i.name_en.clone(),
+        name_zh: i.name_zh.to_string(),
+        name_en: i.name_en.to_string(),
     });
     v1::Certificate {
         id: cert.id.clone(),
@@ -92,11 +92,11 @@ fn certificate_message(cert: &Certificate, catalog: &Catalog) -> v1::Certificate
         aliases: cert.aliases.clone(),
         issuer: issuers.next(),
         additional_issuers: issuers.collect(),
-        country_or_region: cert.country_or_region.clone(),
-        fields: cert.fields.clone(),
-        work_scope: cert.work_scope.clone(),
+        country_or_region: cert.country_or_region.to_string(),
+        fields: cert.fields.iter().map(|f| f.to_string()).collect(),
+        work_scope: cert.work_scope.to_string(),
         title_level: title_level(cert.title_level) as i32,
-        remark: cert.remark.clone(),
+        remark: cert.remark.to_string(),
         source: Some(source_ref(cert, catalog)),
     }
 }
@@ -467,7 +467,7 @@ fn resolution(resolution: Resolution) -> pb::ClaimResolution {
 fn citation(cert: &Certificate, catalog: &Catalog, quote: &str) -> pb::Citation {
     pb::Citation {
         source: Some(source_ref(cert, catalog)),
-        remark: cert.remark.clone(),
+        remark: cert.remark.to_string(),
         quoted: quote.to_owned(),
     }
 }

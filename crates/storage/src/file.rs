@@ -8,23 +8,29 @@ use certequiv_domain::{
     CatalogMeta, CatalogParts, Certificate, Issuer, NotListed, Section, TitleLevel, Violation,
 };
 use jiff::civil::Date;
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::fmt;
+use std::sync::Arc;
+
 use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
 use sha2::{Digest, Sha256};
 
 use crate::FileError;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct FileCatalog {
+struct FileCatalog<'a> {
     catalog: FileMeta,
     sections: Vec<FileSection>,
-    #[serde(default)]
-    certificates: Vec<FileCertificate>,
+    #[serde(default, borrow)]
+    certificates: Vec<FileCertificate<'a>>,
     #[serde(default)]
     not_listed: Vec<FileNotListed>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileMeta {
     id: String,
@@ -47,39 +53,105 @@ struct FileSection {
     title: String,
 }
 
+/// The strings of a certificate table are borrowed from the file's text (see [`Text`]).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct FileCertificate {
-    id: String,
+struct FileCertificate<'a> {
+    #[serde(borrow)]
+    id: Text<'a>,
     section: u32,
     item: u32,
-    name_zh: String,
-    #[serde(default)]
-    name_en: String,
-    #[serde(default)]
-    abbreviations: Vec<String>,
-    #[serde(default)]
-    aliases: Vec<String>,
-    #[serde(default)]
-    country_or_region: String,
-    #[serde(default)]
-    fields: Vec<String>,
-    work_scope: String,
-    title_level: String,
-    remark: String,
-    #[serde(default)]
-    issuers: Vec<FileIssuer>,
+    #[serde(borrow)]
+    name_zh: Text<'a>,
+    #[serde(default, borrow)]
+    name_en: Text<'a>,
+    #[serde(default, borrow)]
+    abbreviations: Vec<Text<'a>>,
+    #[serde(default, borrow)]
+    aliases: Vec<Text<'a>>,
+    #[serde(default, borrow)]
+    country_or_region: Text<'a>,
+    #[serde(default, borrow)]
+    fields: Vec<Text<'a>>,
+    #[serde(borrow)]
+    work_scope: Text<'a>,
+    #[serde(borrow)]
+    title_level: Text<'a>,
+    #[serde(borrow)]
+    remark: Text<'a>,
+    #[serde(default, borrow)]
+    issuers: Vec<FileIssuer<'a>>,
     #[serde(default)]
     rules: Vec<FileRule>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct FileIssuer {
-    #[serde(default)]
-    name_zh: String,
-    #[serde(default)]
-    name_en: String,
+struct FileIssuer<'a> {
+    #[serde(default, borrow)]
+    name_zh: Text<'a>,
+    #[serde(default, borrow)]
+    name_en: Text<'a>,
+}
+
+/// A string of the file, borrowed from its text unless it has escapes. Parsing allocates
+/// nothing for it: the catalog's own copy is made once the whole file is parsed, on the
+/// calling thread, and texts that many entries repeat (remarks, issuers, fields) are made
+/// once and shared (see [`Texts`]). Accepts what a `String` field accepts, with the same
+/// error message.
+#[derive(Debug, Default)]
+struct Text<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TextVisitor;
+        impl<'de> Visitor<'de> for TextVisitor {
+            type Value = Cow<'de, str>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Cow::Borrowed(v))
+            }
+
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Cow::Owned(v.to_owned()))
+            }
+
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Cow::Owned(v))
+            }
+        }
+        deserializer.deserialize_string(TextVisitor).map(Text)
+    }
+}
+
+impl Text<'_> {
+    fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    fn into_string(self) -> String {
+        self.0.into_owned()
+    }
+}
+
+/// One shared copy of each distinct text: a large catalog repeats its remarks, work scopes,
+/// issuers, countries and fields over many entries.
+#[derive(Debug, Default)]
+struct Texts(HashSet<Arc<str>>);
+
+impl Texts {
+    fn share(&mut self, text: &Text<'_>) -> Arc<str> {
+        if let Some(shared) = self.0.get(text.as_str()) {
+            return Arc::clone(shared);
+        }
+        let shared: Arc<str> = text.as_str().into();
+        self.0.insert(Arc::clone(&shared));
+        shared
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -113,28 +185,231 @@ pub fn etag_of(bytes: &[u8]) -> String {
 
 /// Parses one catalog file. `origin` names it in errors (a file name or "embedded").
 pub fn parse(origin: &str, text: &str) -> Result<CatalogParts, Vec<FileError>> {
-    let file: FileCatalog = toml::from_str(text).map_err(|e| {
-        let line = e.span().map(|span| line_of_offset(text, span.start));
-        vec![FileError {
-            origin: origin.to_owned(),
-            line,
-            field: String::new(),
-            message: e.message().to_owned(),
-        }]
-    })?;
+    let pieces = (text.len() >= PIECES_FROM_BYTES)
+        .then(|| parse_by_pieces(text, PIECE_BYTES))
+        .flatten();
+    let tables = match pieces {
+        Some(tables) => tables,
+        None => {
+            let file: FileCatalog<'_> = toml::from_str(text).map_err(|e| {
+                let line = e.span().map(|span| line_of_offset(text, span.start));
+                vec![FileError {
+                    origin: origin.to_owned(),
+                    line,
+                    field: String::new(),
+                    message: e.message().to_owned(),
+                }]
+            })?;
+            Tables::of_file(file)
+        }
+    };
     let mut violations = Vec::new();
-    let parts = into_parts(file, text, &mut violations);
+    let parts = into_parts(tables, text, &mut violations);
     if violations.is_empty() {
         Ok(parts)
     } else {
+        let lines = TableLines::of(text);
         Err(violations
             .into_iter()
-            .map(|v| locate(origin, text, v))
+            .map(|v| locate(origin, &lines, v))
             .collect())
     }
 }
 
-fn into_parts(file: FileCatalog, text: &str, violations: &mut Vec<Violation>) -> CatalogParts {
+/// One piece of a catalog file: the file cut before a `[[certificates]]` line is a TOML
+/// document of its own, with the tables of that stretch of the file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FilePiece<'a> {
+    #[serde(default)]
+    catalog: Option<FileMeta>,
+    #[serde(default)]
+    sections: Vec<FileSection>,
+    #[serde(default, borrow)]
+    certificates: Vec<FileCertificate<'a>>,
+    #[serde(default)]
+    not_listed: Vec<FileNotListed>,
+}
+
+/// A file's tables with its certificates converted to domain values, and what converting
+/// them found wrong (in certificate order).
+#[derive(Debug, Default)]
+struct Tables {
+    catalog: Option<FileMeta>,
+    sections: Vec<FileSection>,
+    certificates: Vec<Certificate>,
+    not_listed: Vec<FileNotListed>,
+    violations: Vec<Violation>,
+}
+
+impl Tables {
+    fn of_file(file: FileCatalog<'_>) -> Tables {
+        let mut tables = Tables {
+            catalog: Some(file.catalog),
+            sections: file.sections,
+            certificates: Vec::with_capacity(file.certificates.len()),
+            not_listed: file.not_listed,
+            violations: Vec::new(),
+        };
+        tables.convert(0, file.certificates, &mut Texts::default());
+        tables
+    }
+
+    /// Converts certificate tables, the first of them the file's certificate number `first`.
+    fn convert(&mut self, first: usize, tables: Vec<FileCertificate<'_>>, texts: &mut Texts) {
+        for (i, table) in tables.into_iter().enumerate() {
+            let cert = certificate(first + i, table, texts, &mut self.violations);
+            self.certificates.push(cert);
+        }
+    }
+}
+
+/// Text per piece: large enough that the parser's setup does not count, small enough that
+/// its token list and value tree stay in the cache and never add up to a copy of the file.
+const PIECE_BYTES: usize = 64 * 1024;
+/// Files smaller than this are parsed whole; cutting them gains nothing.
+const PIECES_FROM_BYTES: usize = 4 * PIECE_BYTES;
+
+/// Parses a large file piece by piece, on every available core, so that memory holds the
+/// parsed values of the whole file but the parser's token list and value tree of one piece per
+/// thread only (parsed whole, a 78 MB file took 1.1 GB).
+///
+/// Returns `None` whenever the result might differ from parsing the file whole, and the caller
+/// then does exactly that; so errors (and their lines) always come from the whole-file parse.
+/// The result is the same because: no key stands before the first table header (so every
+/// top-level value comes from a header); each cut is at a line that is exactly
+/// `[[certificates]]`, and the piece before it parsed as a complete document, so the cut is at
+/// the top level of the file, not inside a string or an array; a piece starts with a header,
+/// so its keys belong to the same table as in the whole file; and across pieces the arrays of
+/// tables (`[[sections]]`, `[[certificates]]`, `[[not_listed]]`) append in file order as the
+/// whole file's do, while `[catalog]`, the one table that may be defined only once, must come
+/// from exactly one piece. Any other mix of tables (a table where an array is expected, an
+/// unknown table) fails in its piece.
+fn parse_by_pieces(text: &str, piece_bytes: usize) -> Option<Tables> {
+    let before_first_table = text
+        .lines()
+        .map(str::trim)
+        .take_while(|line| !line.starts_with('['));
+    for line in before_first_table {
+        if !line.is_empty() && !line.starts_with('#') {
+            return None;
+        }
+    }
+    let pieces = pieces(text, piece_bytes);
+    if pieces.len() < 2 {
+        return None;
+    }
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(pieces.len());
+    let per_thread = pieces.len().div_ceil(threads);
+    // Each share of pieces starts at the certificate its pieces' header lines say; a share
+    // that finds another number of certificates than header lines is refused below.
+    let mut shares = Vec::with_capacity(threads);
+    let mut first = 0;
+    for share in pieces.chunks(per_thread) {
+        let count: usize = share.iter().map(|piece| piece.certificates).sum();
+        shares.push((first, count, share));
+        first += count;
+    }
+    let total = first;
+    // The first share is parsed on this thread: memory its parsing frees is reused by what is
+    // built next here, while what other threads free stays with their allocator arenas.
+    let mut shares = shares.into_iter();
+    let (start, count, share) = shares.next()?;
+    let converted: Vec<Option<Tables>> = std::thread::scope(|scope| {
+        let others: Vec<_> = shares
+            .map(|(start, count, share)| scope.spawn(move || parse_share(start, count, share)))
+            .collect();
+        std::iter::once(parse_share(start, count, share))
+            .chain(others.into_iter().map(|other| other.join().ok().flatten()))
+            .collect()
+    });
+    let mut tables = Tables::default();
+    tables.certificates.reserve_exact(total);
+    for share in converted {
+        let share = share?;
+        if share.catalog.is_some() && tables.catalog.is_some() {
+            return None;
+        }
+        tables.catalog = tables.catalog.or(share.catalog);
+        tables.sections.extend(share.sections);
+        tables.certificates.extend(share.certificates);
+        tables.not_listed.extend(share.not_listed);
+        tables.violations.extend(share.violations);
+    }
+    if tables.catalog.is_none() || tables.sections.is_empty() {
+        return None;
+    }
+    Some(tables)
+}
+
+/// Parses a share of the pieces and converts its certificates as they come, so that only the
+/// converted values outlive a piece. `None` when a piece fails, has `[catalog]` twice
+/// (between them) or the share holds another number of certificates than `count`.
+fn parse_share(first: usize, count: usize, share: &[Piece<'_>]) -> Option<Tables> {
+    let mut tables = Tables {
+        certificates: Vec::with_capacity(count),
+        ..Tables::default()
+    };
+    let mut texts = Texts::default();
+    for piece in share {
+        let piece: FilePiece<'_> = toml::from_str(piece.text).ok()?;
+        if piece.catalog.is_some() && tables.catalog.is_some() {
+            return None;
+        }
+        tables.catalog = tables.catalog.or(piece.catalog);
+        tables.sections.extend(piece.sections);
+        tables.not_listed.extend(piece.not_listed);
+        let next = first + tables.certificates.len();
+        tables.convert(next, piece.certificates, &mut texts);
+    }
+    (tables.certificates.len() == count).then_some(tables)
+}
+
+/// A piece of a file, and how many of its lines are `[[certificates]]`.
+#[derive(Debug, Clone, Copy)]
+struct Piece<'a> {
+    text: &'a str,
+    certificates: usize,
+}
+
+/// Cuts `text` before lines that are exactly `[[certificates]]`, into pieces of at least
+/// `piece_bytes` (the last may be shorter).
+fn pieces(text: &str, piece_bytes: usize) -> Vec<Piece<'_>> {
+    let mut pieces = Vec::with_capacity(text.len() / piece_bytes.max(1) + 1);
+    let mut start = 0;
+    let mut offset = 0;
+    let mut certificates = 0;
+    for line in text.split_inclusive('\n') {
+        let header = line.trim_end() == "[[certificates]]";
+        if header && offset - start >= piece_bytes {
+            pieces.push(Piece {
+                text: &text[start..offset],
+                certificates,
+            });
+            start = offset;
+            certificates = 0;
+        }
+        certificates += usize::from(header);
+        offset += line.len();
+    }
+    pieces.push(Piece {
+        text: &text[start..],
+        certificates,
+    });
+    pieces
+}
+
+fn into_parts(tables: Tables, text: &str, violations: &mut Vec<Violation>) -> CatalogParts {
+    let Tables {
+        catalog,
+        sections,
+        certificates,
+        not_listed,
+        violations: certificate_violations,
+    } = tables;
+    let catalog = catalog.unwrap_or_default();
     let mut date = |field: &str, value: Option<String>| -> Option<Date> {
         let value = value?;
         match value.parse::<Date>() {
@@ -149,15 +424,15 @@ fn into_parts(file: FileCatalog, text: &str, violations: &mut Vec<Violation>) ->
         }
     };
     let meta = CatalogMeta {
-        effective_from: date("effective_from", file.catalog.effective_from),
-        effective_until: date("effective_until", file.catalog.effective_until),
-        id: file.catalog.id,
-        title: file.catalog.title,
-        jurisdiction: file.catalog.jurisdiction,
-        source: file.catalog.source,
+        effective_from: date("effective_from", catalog.effective_from),
+        effective_until: date("effective_until", catalog.effective_until),
+        id: catalog.id,
+        title: catalog.title,
+        jurisdiction: catalog.jurisdiction,
+        source: catalog.source,
     };
-    let sections = file
-        .sections
+    violations.extend(certificate_violations);
+    let sections = sections
         .into_iter()
         .map(|s| Section {
             number: s.number,
@@ -165,14 +440,7 @@ fn into_parts(file: FileCatalog, text: &str, violations: &mut Vec<Violation>) ->
             title: s.title,
         })
         .collect();
-    let certificates = file
-        .certificates
-        .into_iter()
-        .enumerate()
-        .map(|(i, c)| certificate(i, c, violations))
-        .collect();
-    let not_listed = file
-        .not_listed
+    let not_listed = not_listed
         .into_iter()
         .map(|n| NotListed {
             names: n.names,
@@ -189,13 +457,18 @@ fn into_parts(file: FileCatalog, text: &str, violations: &mut Vec<Violation>) ->
     }
 }
 
-fn certificate(i: usize, c: FileCertificate, violations: &mut Vec<Violation>) -> Certificate {
-    let title_level = TitleLevel::from_label_zh(&c.title_level).unwrap_or_else(|| {
+fn certificate(
+    i: usize,
+    c: FileCertificate<'_>,
+    texts: &mut Texts,
+    violations: &mut Vec<Violation>,
+) -> Certificate {
+    let title_level = TitleLevel::from_label_zh(c.title_level.as_str()).unwrap_or_else(|| {
         violations.push(Violation {
             path: format!("certificates[{i}].title_level"),
             message: format!(
                 "unknown title level {:?}; expected one of 员级, 助理级, 中级, 副高级, 正高级",
-                c.title_level
+                c.title_level.as_str()
             ),
         });
         TitleLevel::Elementary
@@ -216,26 +489,26 @@ fn certificate(i: usize, c: FileCertificate, violations: &mut Vec<Violation>) ->
         })
         .collect();
     Certificate {
-        id: c.id,
+        id: c.id.into_string(),
         section: c.section,
         item: c.item,
-        name_zh: c.name_zh,
-        name_en: c.name_en,
-        abbreviations: c.abbreviations,
-        aliases: c.aliases,
+        name_zh: c.name_zh.into_string(),
+        name_en: c.name_en.into_string(),
+        abbreviations: c.abbreviations.into_iter().map(Text::into_string).collect(),
+        aliases: c.aliases.into_iter().map(Text::into_string).collect(),
         issuers: c
             .issuers
-            .into_iter()
+            .iter()
             .map(|i| Issuer {
-                name_zh: i.name_zh,
-                name_en: i.name_en,
+                name_zh: texts.share(&i.name_zh),
+                name_en: texts.share(&i.name_en),
             })
             .collect(),
-        country_or_region: c.country_or_region,
-        fields: c.fields,
-        work_scope: c.work_scope,
+        country_or_region: texts.share(&c.country_or_region),
+        fields: c.fields.iter().map(|f| texts.share(f)).collect(),
+        work_scope: texts.share(&c.work_scope),
         title_level,
-        remark: c.remark,
+        remark: texts.share(&c.remark),
         rules,
     }
 }
@@ -288,43 +561,63 @@ fn rule(r: FileRule) -> Result<Rule, String> {
     }
 }
 
-/// Adds the line of the table a violation concerns.
-pub(crate) fn locate(origin: &str, text: &str, v: Violation) -> FileError {
-    let line = table_line(text, &v.path);
-    FileError {
-        origin: origin.to_owned(),
-        line,
-        field: v.path,
-        message: v.message,
+/// The lines of a file's table headers, so that violations found after its text is gone
+/// (`Catalog::new` runs once the text is freed, see `store::load_files`) still name the line
+/// of the table they concern. A header line is one whose trimmed text is the header.
+#[derive(Debug, Default)]
+pub(crate) struct TableLines {
+    catalog: Vec<usize>,
+    sections: Vec<usize>,
+    certificates: Vec<usize>,
+    not_listed: Vec<usize>,
+}
+
+impl TableLines {
+    pub(crate) fn of(text: &str) -> TableLines {
+        let mut lines = TableLines::default();
+        for (n, line) in text.lines().enumerate() {
+            let line = line.trim_start();
+            if !line.starts_with('[') {
+                continue;
+            }
+            let list = match line.trim_end() {
+                "[catalog]" => &mut lines.catalog,
+                "[[sections]]" => &mut lines.sections,
+                "[[certificates]]" => &mut lines.certificates,
+                "[[not_listed]]" => &mut lines.not_listed,
+                _ => continue,
+            };
+            list.push(n + 1);
+        }
+        lines
+    }
+
+    /// The line of the table `path` (e.g. `certificates[3].aliases`) is in.
+    fn of_path(&self, path: &str) -> Option<usize> {
+        let nth = |rest: &str| rest.split(']').next()?.parse::<usize>().ok();
+        let (lines, nth) = if let Some(rest) = path.strip_prefix("certificates[") {
+            (&self.certificates, nth(rest)?)
+        } else if let Some(rest) = path.strip_prefix("sections[") {
+            (&self.sections, nth(rest)?)
+        } else if let Some(rest) = path.strip_prefix("not_listed[") {
+            (&self.not_listed, nth(rest)?)
+        } else if path.starts_with("catalog") {
+            (&self.catalog, 0)
+        } else {
+            return None;
+        };
+        lines.get(nth).copied()
     }
 }
 
-fn table_line(text: &str, path: &str) -> Option<usize> {
-    let (header, nth) = if let Some(rest) = path.strip_prefix("certificates[") {
-        (
-            "[[certificates]]",
-            rest.split(']').next()?.parse::<usize>().ok()?,
-        )
-    } else if let Some(rest) = path.strip_prefix("sections[") {
-        (
-            "[[sections]]",
-            rest.split(']').next()?.parse::<usize>().ok()?,
-        )
-    } else if let Some(rest) = path.strip_prefix("not_listed[") {
-        (
-            "[[not_listed]]",
-            rest.split(']').next()?.parse::<usize>().ok()?,
-        )
-    } else if path.starts_with("catalog") {
-        ("[catalog]", 0)
-    } else {
-        return None;
-    };
-    text.lines()
-        .enumerate()
-        .filter(|(_, line)| line.trim() == header)
-        .nth(nth)
-        .map(|(n, _)| n + 1)
+/// Adds the line of the table a violation concerns.
+pub(crate) fn locate(origin: &str, lines: &TableLines, v: Violation) -> FileError {
+    FileError {
+        origin: origin.to_owned(),
+        line: lines.of_path(&v.path),
+        field: v.path,
+        message: v.message,
+    }
 }
 
 fn line_of_offset(text: &str, offset: usize) -> usize {
@@ -384,6 +677,32 @@ name_zh = "甲会"
     }
 
     #[test]
+    fn strings_with_escapes_and_wrong_types_read_as_before() {
+        let escaped = MINIMAL.replace("从事甲。\"\ntitle_level", "从事\\u7532。\"\ntitle_level");
+        let parts = parse("t.toml", &escaped).unwrap();
+        assert_eq!(&*parts.certificates[0].work_scope, "从事甲。");
+        let errors = parse(
+            "t.toml",
+            &MINIMAL.replace("remark = \"从事甲。\"", "remark = 5"),
+        )
+        .unwrap_err();
+        assert_eq!(
+            errors[0].message,
+            "invalid type: integer `5`, expected a string"
+        );
+        assert_eq!(errors[0].line, Some(18));
+        let errors = parse(
+            "t.toml",
+            &MINIMAL.replace("name_zh = \"甲会\"", "name_zh = [\"甲会\"]"),
+        )
+        .unwrap_err();
+        assert_eq!(
+            errors[0].message,
+            "invalid type: sequence, expected a string"
+        );
+    }
+
+    #[test]
     fn unknown_keys_are_refused() {
         let broken = MINIMAL.replace("item = 1", "item = 1\nitme = 2");
         assert!(parse("t.toml", &broken).is_err());
@@ -397,6 +716,101 @@ name_zh = "甲会"
         );
         let errors = parse("t.toml", &broken).unwrap_err();
         assert_eq!(errors[0].field, "catalog.effective_from");
+    }
+
+    /// The parsed file, in a form two parses can be compared by.
+    fn whole(text: &str) -> String {
+        let file = toml::from_str::<FileCatalog>(text).unwrap();
+        format!("{:?}", Tables::of_file(file))
+    }
+
+    #[test]
+    fn a_file_parsed_by_pieces_is_the_file_parsed_whole() {
+        let text = crate::synthetic::catalog_toml(300, 7);
+        for piece_bytes in [1, 700, 5_000, 50_000] {
+            assert!(pieces(&text, piece_bytes).len() > 1);
+            let by_pieces = parse_by_pieces(&text, piece_bytes).unwrap();
+            assert_eq!(format!("{by_pieces:?}"), whole(&text), "{piece_bytes}");
+        }
+        let embedded = crate::EMBEDDED_CATALOG;
+        let by_pieces = parse_by_pieces(embedded, 1).unwrap();
+        assert_eq!(format!("{by_pieces:?}"), whole(embedded));
+        // Violations found while converting keep their file-wide certificate numbers.
+        let broken = text
+            .replacen("title_level = \"中级\"", "title_level = \"高级\"", 1)
+            .replace("id = \"syn-000200\"\n", "id = \"syn-000200\"\nxx = 1\n")
+            .replacen("title_level = \"副高级\"", "title_level = \"特级\"", 3);
+        let by_pieces = format!("{:?}", parse_by_pieces(&broken, 5_000));
+        assert_eq!(by_pieces, "None", "an unknown key fails its piece");
+        let mut broken = broken.replace("xx = 1\n", "");
+        let last = broken.rfind("title_level = \"").unwrap() + "title_level = \"".len();
+        broken.insert(last, '末');
+        let by_pieces = parse_by_pieces(&broken, 5_000).unwrap();
+        assert_eq!(by_pieces.violations.len(), 5);
+        assert!(
+            by_pieces.violations[4]
+                .path
+                .starts_with("certificates[299]")
+        );
+        assert_eq!(format!("{by_pieces:?}"), whole(&broken));
+    }
+
+    #[test]
+    fn pieces_cut_only_before_certificate_tables_and_keep_every_byte() {
+        let text = crate::synthetic::catalog_toml(50, 7);
+        let pieces = pieces(&text, 1);
+        assert_eq!(pieces.iter().map(|p| p.text).collect::<String>(), text);
+        assert_eq!(pieces.len(), 51);
+        assert_eq!(pieces[0].certificates, 0);
+        assert!(
+            pieces[1..]
+                .iter()
+                .all(|p| p.text.starts_with("[[certificates]]\n") && p.certificates == 1)
+        );
+    }
+
+    /// `text` less its `[[sections]]` tables (each ends at a blank line).
+    fn without_sections(text: &str) -> String {
+        let mut skipping = false;
+        let mut out = String::new();
+        for line in text.lines() {
+            skipping = (skipping || line == "[[sections]]") && !line.is_empty();
+            if !skipping {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+        assert!(!out.contains("[[sections]]") && out.contains("[[certificates]]"));
+        out
+    }
+
+    #[test]
+    fn what_pieces_cannot_decide_is_left_to_the_whole_file_parse() {
+        let text = crate::synthetic::catalog_toml(20, 7);
+        let cases = [
+            // a key before the first table
+            format!("title = \"x\"\n{text}"),
+            // [catalog] defined twice, in two pieces
+            format!("{text}\n[catalog]\nid = \"b\"\ntitle = \"B\"\njurisdiction = \"J\"\n"),
+            // a table where the file has an array of tables
+            format!("{text}\n[sections]\nnumber = 9\ntitle = \"x\"\n"),
+            // a [[certificates]] line inside a multi-line string
+            text.replacen("remark = \"", "remark = \"\"\"\n[[certificates]]\n", 1)
+                .replacen("条件。\"\n", "条件。\"\"\"\n", 1),
+            // no sections at all
+            without_sections(&text),
+            // a certificate header written with spaces: the piece holds two certificates
+            text.replacen("\n[[certificates]]\n", "\n[[ certificates ]]\n", 3),
+        ];
+        for (i, case) in cases.iter().enumerate() {
+            assert!(parse_by_pieces(case, 1).is_none(), "case {i}");
+            // Only the multi-line string is valid TOML; the whole-file parse reads it right.
+            assert_eq!(
+                toml::from_str::<FileCatalog>(case).is_ok(),
+                i == 3 || i == 5,
+                "case {i}"
+            );
+        }
     }
 
     #[test]

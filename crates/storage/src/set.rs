@@ -203,9 +203,9 @@ mod tests {
             aliases: vec![],
             issuers: vec![Issuer {
                 name_zh: "会".into(),
-                name_en: String::new(),
+                name_en: "".into(),
             }],
-            country_or_region: String::new(),
+            country_or_region: "".into(),
             fields: vec![],
             work_scope: "从事甲。".into(),
             title_level: TitleLevel::Intermediate,

@@ -8,10 +8,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use arc_swap::ArcSwap;
-use certequiv_domain::Catalog;
+use certequiv_domain::{Catalog, CatalogParts};
 use notify::{RecursiveMode, Watcher};
 
-use crate::file::{locate, parse};
+use crate::file::{TableLines, locate, parse};
 use crate::set::{CatalogSet, LoadedCatalog};
 use crate::{EMBEDDED_CATALOG, EMBEDDED_ORIGIN, FileError, LoadError};
 
@@ -215,13 +215,34 @@ pub fn catalog_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 /// Loads one catalog file's text into a validated catalog.
 pub fn load_text(origin: &str, text: &str) -> Result<LoadedCatalog, Vec<FileError>> {
     let parts = parse(origin, text)?;
+    validate(origin, parts, || TableLines::of(text))
+}
+
+/// Validates and indexes parsed parts; `lines` locates the violations, if any.
+fn validate(
+    origin: &str,
+    parts: CatalogParts,
+    lines: impl FnOnce() -> TableLines,
+) -> Result<LoadedCatalog, Vec<FileError>> {
     let catalog = Catalog::new(parts).map_err(|violations| {
+        let lines = lines();
         violations
             .into_iter()
-            .map(|v| locate(origin, text, v))
+            .map(|v| locate(origin, &lines, v))
             .collect::<Vec<_>>()
     })?;
     Ok(LoadedCatalog::new(catalog, origin))
+}
+
+/// Loads one file. Its text is freed before the catalog is validated and indexed: a large
+/// file's text would otherwise stay in memory beside everything built from it.
+fn load_file(origin: &str, path: &Path) -> Result<LoadedCatalog, Vec<FileError>> {
+    let text = fs::read_to_string(path)
+        .map_err(|e| vec![FileError::whole(origin, format!("cannot read: {e}"))])?;
+    let parts = parse(origin, &text)?;
+    let lines = TableLines::of(&text);
+    drop(text);
+    validate(origin, parts, || lines)
 }
 
 /// Loads files (for `certequiv validate` and directory sources), collecting every error.
@@ -229,13 +250,9 @@ pub fn load_files(paths: &[PathBuf]) -> Result<Vec<LoadedCatalog>, Vec<FileError
     let mut loaded = Vec::new();
     let mut errors = Vec::new();
     for path in paths {
-        let origin = path.display().to_string();
-        match fs::read_to_string(path) {
-            Ok(text) => match load_text(&origin, &text) {
-                Ok(catalog) => loaded.push(catalog),
-                Err(e) => errors.extend(e),
-            },
-            Err(e) => errors.push(FileError::whole(&origin, format!("cannot read: {e}"))),
+        match load_file(&path.display().to_string(), path) {
+            Ok(catalog) => loaded.push(catalog),
+            Err(e) => errors.extend(e),
         }
     }
     if errors.is_empty() {

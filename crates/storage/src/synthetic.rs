@@ -403,7 +403,7 @@ pub fn queries_for(target: &Certificate) -> Vec<String> {
         typo.join(" "),
         prefix,
         format!("{acronym} {grade_zh}"),
-        issuer.name_en.clone(),
+        issuer.name_en.to_string(),
         "Zyxwvut Qponmlk".to_owned(),
     ]
 }
@@ -675,7 +675,7 @@ mod tests {
             );
         }
         for cert in catalog.certificates() {
-            assert!(cert.remark.starts_with(&cert.work_scope), "{}", cert.id);
+            assert!(cert.remark.starts_with(&*cert.work_scope), "{}", cert.id);
             assert!(!cert.abbreviations.is_empty() && !cert.aliases.is_empty());
         }
     }

@@ -123,6 +123,25 @@ fn startup_on_an_invalid_directory_fails_with_the_file_and_field() {
     );
 }
 
+#[test]
+fn a_file_on_disk_reports_the_same_errors_and_lines_as_its_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let small = version("A").replace("id = \"cfa\"", "id = \"fcca\"");
+    // Large enough to be parsed in pieces; two entries share an id.
+    let large = certequiv_storage::synthetic::catalog_toml(2_000, 3)
+        .replace("id = \"syn-001500\"", "id = \"syn-000010\"");
+    for (name, text) in [("small.toml", small), ("large.toml", large)] {
+        let path = dir.path().join(name);
+        fs::write(&path, &text).unwrap();
+        let from_disk = certequiv_storage::load_files(std::slice::from_ref(&path)).unwrap_err();
+        let from_text = certequiv_storage::load_text(&path.display().to_string(), &text)
+            .map(|_| ())
+            .unwrap_err();
+        assert_eq!(from_disk, from_text);
+        assert!(from_disk.iter().all(|e| e.line.is_some()), "{from_disk:?}");
+    }
+}
+
 /// Lays out `dir` like a mounted ConfigMap: `bj.toml -> ..data/bj.toml`, `..data -> ..<ts>`.
 fn configmap_version(dir: &Path, timestamp: &str, text: &str) {
     let versioned = dir.join(format!("..{timestamp}"));
