@@ -489,10 +489,18 @@ if ((large_entries > 0)); then
   : >"$out/large-starts.tsv"
   for placement in unpinned pinned; do
     start_ours "large-start-$placement" "$([ "$placement" = pinned ] && echo 1 || echo 0)" info "${large_args[@]}"
-    line=$(grep -m1 ' serving addr=' "$out/large-start-$placement.log" || true)
-    [ -n "$line" ] || die "large-start-$placement: no 'serving' line"
+    line=""
+    for _ in $(seq 200); do
+      line=$(grep -m1 ' serving addr=' "$out/large-start-$placement.log" || true)
+      [ -n "$line" ] && break
+      sleep 0.02
+    done
+    [ -n "$line" ] || die "large-start-$placement: no 'serving' line in $out/large-start-$placement.log"
+    rss=$(awk '/^VmRSS:/{print $2}' "/proc/$ours_pid/status" 2>/dev/null || true)
+    hwm=$(peak_rss_kb "$ours_pid" 2>/dev/null || true)
+    [ -n "$rss" ] && [ -n "$hwm" ] || die "large-start-$placement: server gone before its memory was read"
     printf '%s\t%s\t%s\t%s\t%s\n' "$placement" "$(cat "$out/large-start-$placement.t0")" "${line%% *}" \
-      "$(awk '/^VmRSS:/{print $2}' "/proc/$ours_pid/status")" "$(peak_rss_kb "$ours_pid")" >>"$out/large-starts.tsv"
+      "$rss" "$hwm" >>"$out/large-starts.tsv"
     echo "    large-start-$placement: $(tail -1 "$out/large-starts.tsv" | cut -f4-5 | tr '\t' ' ') kB (VmRSS VmHWM)"
     stop "$ours_pid"
   done

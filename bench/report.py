@@ -337,7 +337,8 @@ def large_report(out, meta, groups, cpu_us, throughput, say, summary):
         at = datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
         starts[placement] = ((at - float(t0)) * 1000, int(rss_kb), int(hwm_kb))
     hwm = max([int(meta["large_hwm_kb"])] + [h for _, _, h in starts.values()])
-    start_ms = starts["unpinned"][0]
+    # Judged on the slower launch: pinned to one core, or with both cores.
+    start_ms = max(ms for ms, _, _ in starts.values())
     say("")
     say(
         f"Large catalog: one synthetic file of {entries:,} entries "
@@ -362,7 +363,7 @@ def large_report(out, meta, groups, cpu_us, throughput, say, summary):
         ),
         (
             "start to SERVING (unpinned: both cores; pinned to one core)",
-            f"{start_ms:.0f} ms unpinned, {starts['pinned'][0]:.0f} ms pinned",
+            f"{starts['unpinned'][0]:.0f} ms unpinned, {starts['pinned'][0]:.0f} ms pinned",
             f"≤ {TARGETS['large_start_ms']:.0f} ms",
             start_ms <= TARGETS["large_start_ms"],
             "large_start_ms",

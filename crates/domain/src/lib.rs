@@ -28,7 +28,8 @@ impl Catalog {
     }
 
     /// Half-open character ranges of the hit's matched field (`hit.field`) that the query
-    /// matched.
+    /// matched. The hit must come from a search of this catalog (a hit of another one gets
+    /// wrong or no ranges).
     pub fn highlights(&self, hit: &SearchHit) -> Vec<(usize, usize)> {
         self.index().highlights(self.certificates(), hit.matched)
     }

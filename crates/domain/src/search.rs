@@ -328,7 +328,8 @@ pub struct SearchIndex {
     issuers: Vec<Arc<str>>,
     /// Per certificate: where each unit of each of its keys is in the key's text, for
     /// highlights. Made the first time one of the entry's hits is shown, so the text is
-    /// analysed once per catalog load and a 100,000-entry catalog pays only for entries shown.
+    /// analysed once per catalog load; none for catalogs over [`KEEP_SPANS_UP_TO`] entries,
+    /// whose highlights are worked out from the text for each hit shown.
     spans: Box<[OnceLock<Box<[Span]>>]>,
 }
 
@@ -544,7 +545,9 @@ impl SearchIndex {
                 Arc::clone(shared)
             })
             .collect();
-        index.spans = certs.iter().map(|_| OnceLock::new()).collect();
+        if certs.len() <= KEEP_SPANS_UP_TO {
+            index.spans = certs.iter().map(|_| OnceLock::new()).collect();
+        }
         Ok(index)
     }
 
@@ -992,37 +995,59 @@ impl SearchIndex {
         partial_candidate(key_id, units.len(), acc, n_query)
     }
 
-    /// Half-open character ranges of a hit's matched field that the query matched.
+    /// Half-open character ranges of a hit's matched field that the query matched. `matched`
+    /// must come from a search of this index; anything else gets no highlights.
     pub(crate) fn highlights(
         &self,
         certs: &[Certificate],
         matched: Matched,
     ) -> Vec<(usize, usize)> {
-        let key = &self.keys[matched.key as usize];
-        let text = key.field.text(&certs[key.cert as usize]);
+        let Some(key) = self.keys.get(matched.key as usize) else {
+            return Vec::new();
+        };
+        let Some(cert) = certs.get(key.cert as usize) else {
+            return Vec::new();
+        };
         if matched.whole {
             // The query is this whole text: highlight all of it, noise words included.
-            return vec![(0, text.chars().count())];
+            return vec![(0, key.field.text(cert).chars().count())];
         }
         if matched.units == 0 {
             return Vec::new();
         }
-        let mut spans: Vec<(usize, usize)> = Vec::new();
-        let of_key = self
-            .spans_of(certs, key.cert)
-            .iter()
-            .filter(|span| span.key == matched.key);
-        for span in of_key {
-            if span.unit >= 64 || matched.units & (1 << span.unit) == 0 {
-                continue;
-            }
-            let (start, end) = (span.start as usize, span.end as usize);
-            match spans.last_mut() {
-                Some(last) if start <= last.1 => last.1 = last.1.max(end),
-                _ => spans.push((start, end)),
-            }
+        if self.spans.is_empty() {
+            // A catalog too large to keep spans: from the text, as spans_of would.
+            let mut spans = Vec::new();
+            self.for_each_span(matched.key, cert, |span| spans.push(span));
+            merged(matched, spans.into_iter())
+        } else {
+            let of_key = self.spans_of(certs, key.cert).iter();
+            merged(
+                matched,
+                of_key.copied().filter(|span| span.key == matched.key),
+            )
         }
-        spans
+    }
+
+    /// Calls `f` with each unit of key `key_id` (of certificate `cert`) that is one of the
+    /// key's units, in text order.
+    fn for_each_span(&self, key_id: u32, cert: &Certificate, mut f: impl FnMut(Span)) {
+        let key = &self.keys[key_id as usize];
+        let units = self.units(key);
+        for_each_unit(key.field.text(cert), |unit| {
+            // A key has a few units: comparing texts beats hashing into the vocabulary.
+            if let Some(pos) = units
+                .iter()
+                .position(|&u| *self.texts[u as usize] == *unit.text)
+            {
+                f(Span {
+                    key: key_id,
+                    unit: pos as u32,
+                    start: unit.start as u32,
+                    end: unit.end as u32,
+                });
+            }
+        });
     }
 
     /// The unit spans of every key of certificate `cert`, in key then text order.
@@ -1034,22 +1059,7 @@ impl SearchIndex {
             let c = cert as usize;
             let mut spans = Vec::new();
             for key_id in self.cert_keys[c]..self.cert_keys[c + 1] {
-                let key = &self.keys[key_id as usize];
-                let units = self.units(key);
-                for_each_unit(key.field.text(&certs[c]), |unit| {
-                    // A key has a few units: comparing texts beats hashing into the vocabulary.
-                    if let Some(pos) = units
-                        .iter()
-                        .position(|&u| *self.texts[u as usize] == *unit.text)
-                    {
-                        spans.push(Span {
-                            key: key_id,
-                            unit: pos as u32,
-                            start: unit.start as u32,
-                            end: unit.end as u32,
-                        });
-                    }
-                });
+                self.for_each_span(key_id, &certs[c], |span| spans.push(span));
             }
             spans.into_boxed_slice()
         })
@@ -1568,6 +1578,23 @@ impl TopK {
         self.items.iter().map(|&(_, c)| c).collect()
     }
 }
+
+/// The character ranges of the spans (of one key, in text order) whose units `matched`
+/// holds, adjacent or overlapping ones joined.
+fn merged(matched: Matched, spans: impl Iterator<Item = Span>) -> Vec<(usize, usize)> {
+    let mut out: Vec<(usize, usize)> = Vec::new();
+    for span in spans.filter(|s| s.unit < 64 && matched.units & (1 << s.unit) != 0) {
+        let (start, end) = (span.start as usize, span.end as usize);
+        match out.last_mut() {
+            Some(last) if start <= last.1 => last.1 = last.1.max(end),
+            _ => out.push((start, end)),
+        }
+    }
+    out
+}
+
+/// Largest catalog whose highlight spans are kept (tens of bytes per key: a few MB at most).
+const KEEP_SPANS_UP_TO: usize = 20_000;
 
 /// Score floors for successive passes over the lists, from near the `highest` bound down to
 /// nothing: a pass at a high floor only walks the rarest lists, which is quick, and usually
@@ -2200,6 +2227,18 @@ mod tests {
                     highlights_from_text(catalog, &hit),
                     "{query:?} {hit:?}"
                 );
+                // The path of catalogs too large to keep spans.
+                let index = catalog.index();
+                let key = &index.keys[hit.matched.key as usize];
+                let mut spans = Vec::new();
+                index.for_each_span(
+                    hit.matched.key,
+                    &catalog.certificates()[key.cert as usize],
+                    |span| spans.push(span),
+                );
+                if !hit.matched.whole {
+                    assert_eq!(merged(hit.matched, spans.into_iter()), highlights);
+                }
                 compared += usize::from(!highlights.is_empty());
             }
         }

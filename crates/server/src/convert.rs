@@ -104,11 +104,9 @@ fn certificate_message(cert: &Certificate, catalog: &Catalog) -> v1::Certificate
 /// The certificate at `position` of the loaded catalog, encoded once per catalog load.
 pub fn certificate(loaded: &LoadedCatalog, position: usize) -> Option<EncodedCertificate> {
     let cert = loaded.catalog.certificates().get(position)?;
-    loaded
-        .encoded(position, || {
-            EncodedCertificate::new(&certificate_message(cert, &loaded.catalog)).0
-        })
-        .map(EncodedCertificate)
+    Some(EncodedCertificate(loaded.encoded(position, || {
+        EncodedCertificate::new(&certificate_message(cert, &loaded.catalog)).0
+    })))
 }
 
 pub fn catalog(loaded: &LoadedCatalog) -> pb::Catalog {

@@ -1,7 +1,10 @@
 //! A server-wide cap on calls in flight (one semaphore shared by every connection), shedding
 //! the excess at once with RESOURCE_EXHAUSTED rather than queueing it. Health checks bypass the
 //! cap: an overloaded pod must still answer its liveness probe, or Kubernetes would restart it
-//! in the middle of the load. Applied by [`crate::observe`], so a shed call is still counted.
+//! in the middle of the load. Applied by [`crate::observe`], so a shed call is still counted,
+//! and before the bearer-token check: under overload a call is refused before any work is
+//! spent on it, authenticated or not (RESOURCE_EXHAUSTED rather than UNAUTHENTICATED). A slot
+//! is held until the handler has answered, not while a client reads a stream.
 
 use std::sync::Arc;
 

@@ -260,7 +260,12 @@ where
                     call.tag(response.headers_mut(), &shared.ids, true);
                     return Ok(response.map(|inner| ObservedBody { inner, call }));
                 };
-                match future.await {
+                let result = future.await;
+                // The handler is done once its answer starts (a stream's items are produced
+                // by then-spawned work): the slot is freed here, as tower's ConcurrencyLimit
+                // did, so slow readers and long streams do not hold slots.
+                call.permit = None;
+                match result {
                     Ok(mut response) => {
                         let code = grpc_code(response.headers());
                         if let Some(code) = code {
@@ -296,7 +301,7 @@ struct Call {
     finished: bool,
     /// The caller's `x-request-id`, else one made when first needed.
     request_id: Option<HeaderValue>,
-    /// The call's slot under the in-flight cap, freed when the call ends.
+    /// The call's slot under the in-flight cap, freed when its handler has answered.
     permit: Option<OwnedSemaphorePermit>,
 }
 

@@ -65,20 +65,25 @@ impl Default for RequestIds {
 
 /// Decision ids: RFC 9562 UUIDs (version 8, the custom layout) made of 60 random bits drawn
 /// once per process and a counter, so they are unique across pods and restarts like a random
-/// UUID without a `getrandom` system call per evaluation.
+/// UUID without a `getrandom` system call per evaluation. The counter is multiplied by a
+/// random odd number (a bijection on 64 bits, so still unique) so that ids do not tell a
+/// caller how many evaluations a pod has made.
 #[derive(Debug)]
 pub struct DecisionIds {
     prefix: [u8; 8],
+    scramble: u64,
     next: AtomicU64,
 }
 
 impl DecisionIds {
     pub fn new() -> DecisionIds {
         let random = uuid::Uuid::new_v4().into_bytes();
-        let mut prefix = [0; 8];
+        let (mut prefix, mut scramble) = ([0; 8], [0; 8]);
         prefix.copy_from_slice(&random[..8]);
+        scramble.copy_from_slice(&random[8..]);
         DecisionIds {
             prefix,
+            scramble: u64::from_le_bytes(scramble) | 1,
             next: AtomicU64::new(1),
         }
     }
@@ -87,7 +92,7 @@ impl DecisionIds {
         let n = self.next.fetch_add(1, Ordering::Relaxed);
         let mut bytes = [0; 16];
         bytes[..8].copy_from_slice(&self.prefix);
-        bytes[8..].copy_from_slice(&n.to_be_bytes());
+        bytes[8..].copy_from_slice(&n.wrapping_mul(self.scramble).to_be_bytes());
         uuid::Uuid::new_v8(bytes).to_string()
     }
 }

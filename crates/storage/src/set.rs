@@ -17,27 +17,37 @@ pub struct LoadedCatalog {
     pub origin: String,
     /// One slot per certificate (same positions as [`Catalog::certificates`]) for the bytes
     /// the server sends for it, encoded on first use and then shared by every answer until
-    /// the catalog is replaced. Filled lazily: a 100,000-entry catalog pays only for the
-    /// entries asked for.
+    /// the catalog is replaced; none for catalogs over [`KEEP_ENCODED_UP_TO`] entries, whose
+    /// entries are encoded per answer (kept, 100,000 entries would add some 80 MB once
+    /// a client has paged through them all).
     encoded: Box<[OnceLock<Bytes>]>,
 }
 
+/// Largest catalog whose entries' encoded forms are kept (about 20 MB at most).
+pub const KEEP_ENCODED_UP_TO: usize = 20_000;
+
 impl LoadedCatalog {
     pub fn new(catalog: Catalog, origin: impl Into<String>) -> LoadedCatalog {
-        let encoded = (0..catalog.certificates().len())
-            .map(|_| OnceLock::new())
-            .collect();
+        let entries = catalog.certificates().len();
+        let kept = if entries <= KEEP_ENCODED_UP_TO {
+            entries
+        } else {
+            0
+        };
         LoadedCatalog {
             catalog,
             origin: origin.into(),
-            encoded,
+            encoded: (0..kept).map(|_| OnceLock::new()).collect(),
         }
     }
 
-    /// The encoded form of the certificate at `position`, made by `encode` the first time;
-    /// `None` when there is no such position.
-    pub fn encoded(&self, position: usize, encode: impl FnOnce() -> Bytes) -> Option<Bytes> {
-        Some(self.encoded.get(position)?.get_or_init(encode).clone())
+    /// The encoded form of the certificate at `position`, made by `encode` the first time
+    /// (every time for a catalog too large to keep them).
+    pub fn encoded(&self, position: usize, encode: impl FnOnce() -> Bytes) -> Bytes {
+        match self.encoded.get(position) {
+            Some(slot) => slot.get_or_init(encode).clone(),
+            None => encode(),
+        }
     }
 }
 
