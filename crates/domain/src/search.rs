@@ -759,24 +759,29 @@ impl SearchIndex {
         filter: &CertificateFilter,
         limit: usize,
     ) -> SearchOutcome {
-        let mut run = Run {
+        let run = Run {
             index: self,
             query: prepared,
             evals: FastMap::default(),
         };
-        let mut matching: Vec<u32> = prepared
-            .lists
-            .iter()
-            .flat_map(|l| self.postings_of(l.vocab))
-            .map(|&posting| self.keys[(posting & KEY_MASK) as usize].cert)
-            .chain(prepared.whole_key.map(|k| self.keys[k as usize].cert))
-            .collect();
+        let postings = prepared.lists.iter().map(|l| self.postings_of(l.vocab));
+        let mut matching: Vec<u32> =
+            Vec::with_capacity(postings.clone().map(<[u32]>::len).sum::<usize>() + 1);
+        matching.extend(
+            postings
+                .flatten()
+                .map(|&posting| self.keys[(posting & KEY_MASK) as usize].cert)
+                .chain(prepared.whole_key.map(|k| self.keys[k as usize].cert)),
+        );
         matching.sort_unstable();
         matching.dedup();
-        let ranked: Vec<(u32, Eval)> = matching
-            .into_iter()
-            .filter_map(|cert| run.eval(cert).map(|e| (cert, e)))
-            .collect();
+        // Each entry is scored once here: no need for the run's memo.
+        let mut ranked: Vec<(u32, Eval)> = Vec::with_capacity(matching.len());
+        ranked.extend(
+            matching
+                .into_iter()
+                .filter_map(|cert| run.compute(cert).map(|e| (cert, e))),
+        );
         let sure = ranked
             .iter()
             .filter(|(_, e)| e.best.score >= SURE_HIT)
