@@ -346,17 +346,23 @@ reference_sizes() {
   done < <(grep -v '^#' "$manifest")
 }
 
+# serving_line NAME: sets line to the `serving` log line of the server started as NAME
+# (/metrics answers just before it is written), waiting up to 4 s for it.
+serving_line() {
+  line=""
+  for _ in $(seq 200); do
+    line=$(grep -m1 ' serving addr=' "$out/$1.log" || true)
+    [ -n "$line" ] && return 0
+    sleep 0.02
+  done
+  die "$1: no 'serving' line in $out/$1.log"
+}
+
 # ---------------------------------------------------------------- start to SERVING
 note "start-to-SERVING: $starts launch(es), pinned to core 0, --log-level info"
 for i in $(seq "$starts"); do
   start_ours "start-$i" 1 info
-  line=""
-  for _ in $(seq 200); do
-    line=$(grep -m1 ' serving addr=' "$out/start-$i.log" || true)
-    [ -n "$line" ] && break
-    sleep 0.02
-  done
-  [ -n "$line" ] || die "start-$i: no 'serving' line in $out/start-$i.log"
+  serving_line "start-$i"
   printf '%s\t%s\n' "$(cat "$out/start-$i.t0")" "${line%% *}" >>"$out/starts.tsv"
   stop "$ours_pid"
 done
@@ -489,13 +495,7 @@ if ((large_entries > 0)); then
   : >"$out/large-starts.tsv"
   for placement in unpinned pinned; do
     start_ours "large-start-$placement" "$([ "$placement" = pinned ] && echo 1 || echo 0)" info "${large_args[@]}"
-    line=""
-    for _ in $(seq 200); do
-      line=$(grep -m1 ' serving addr=' "$out/large-start-$placement.log" || true)
-      [ -n "$line" ] && break
-      sleep 0.02
-    done
-    [ -n "$line" ] || die "large-start-$placement: no 'serving' line in $out/large-start-$placement.log"
+    serving_line "large-start-$placement"
     rss=$(awk '/^VmRSS:/{print $2}' "/proc/$ours_pid/status" 2>/dev/null || true)
     hwm=$(peak_rss_kb "$ours_pid" 2>/dev/null || true)
     [ -n "$rss" ] && [ -n "$hwm" ] || die "large-start-$placement: server gone before its memory was read"
