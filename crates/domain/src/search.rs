@@ -900,9 +900,13 @@ impl SearchIndex {
                     None => lists.push(QueryList {
                         vocab,
                         matches: vec![(qi, quality)],
+                        reach: Reach::default(),
                     }),
                 }
             }
+        }
+        for list in &mut lists {
+            list.reach = Reach::of_list(&list.matches);
         }
         lists.sort_unstable_by_key(|l| l.vocab);
         let mut exact_vocab: Vec<u32> = query_vocab.iter().flatten().copied().collect();
@@ -1075,23 +1079,12 @@ impl SearchIndex {
 /// and how well, times how much of the key the query matches.
 fn partial_candidate(key_id: u32, key_units: usize, acc: &KeyAcc, n_query: usize) -> Candidate {
     let key_units = key_units.max(1);
-    let mut quality = 0.0;
-    let mut fuzzy = false;
-    for qi in 0..n_query {
-        let bit = 1u64 << qi;
-        if acc.exact_mask & bit != 0 {
-            quality += QUALITY_EXACT;
-        } else if acc.prefix_mask & bit != 0 {
-            quality += QUALITY_PREFIX;
-        } else if acc.fuzzy_mask & bit != 0 {
-            quality += QUALITY_FUZZY;
-            fuzzy = true;
-        }
-    }
+    let quality = quality_sum(acc.exact_mask, acc.prefix_mask, acc.fuzzy_mask, n_query);
+    let full = (1u64 << n_query) - 1;
+    let fuzzy = acc.fuzzy_mask & !(acc.exact_mask | acc.prefix_mask) & full != 0;
     let query_cover = quality / n_query as f64;
     let key_cover = (acc.key_any_mask.count_ones() as f64 / key_units as f64).min(1.0);
     let score = SCORE_PARTIAL_MAX * query_cover * (0.6 + 0.4 * key_cover);
-    let full = (1u64 << n_query) - 1;
     Candidate {
         key: key_id,
         score: score.clamp(0.0, SCORE_PARTIAL_MAX),
@@ -1124,6 +1117,8 @@ struct Prepared {
 struct QueryList {
     vocab: u32,
     matches: Vec<(usize, f64)>,
+    /// What an id in this list can match, for bounds.
+    reach: Reach,
 }
 
 /// Everything search needs to know about one certificate for one query.
@@ -1275,21 +1270,35 @@ impl Run<'_> {
             .iter()
             .map(|l| index.postings_of(l.vocab))
             .collect();
-        let mut present: u64 = 0;
-        for list in &lists {
+        // Each list's part for each layer (one key length) it has postings in.
+        let mut parts: Vec<Vec<&[u32]>> = vec![Vec::new(); MAX_LAYER as usize + 1];
+        for (j, list) in lists.iter().enumerate() {
             let mut pos = 0;
             while pos < list.len() {
                 let layer = list[pos] >> KEY_BITS;
-                present |= 1 << layer;
-                pos += list[pos..].partition_point(|&p| p >> KEY_BITS <= layer);
+                let len = list[pos..].partition_point(|&p| p >> KEY_BITS <= layer);
+                let of_layer = &mut parts[layer as usize];
+                if of_layer.is_empty() {
+                    of_layer.resize(lists.len(), &[]);
+                }
+                of_layer[j] = &list[pos..pos + len];
+                pos += len;
             }
         }
         // Layers by the best score a key of theirs can reach, best first: keys shorter than
         // the query hold only some of its words, longer ones match less of themselves.
-        let all: Vec<usize> = (0..lists.len()).collect();
+        let reaches: Vec<Reach> = query.lists.iter().map(|l| l.reach).collect();
+        let bound = |layer| PartialBound { n: query.n, layer };
         let mut layers: Vec<(f64, u32)> = (1..=MAX_LAYER)
-            .filter(|layer| present & (1 << layer) != 0)
-            .map(|layer| (PartialBound::new(query, layer).of(&all), layer))
+            .filter(|&layer| !parts[layer as usize].is_empty())
+            .map(|layer| {
+                let held = parts[layer as usize]
+                    .iter()
+                    .zip(&reaches)
+                    .filter(|(part, _)| !part.is_empty())
+                    .fold(Reach::default(), |a, (_, &r)| a.union(r));
+                (bound(layer).value(&held), layer)
+            })
             .collect();
         layers.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
         let mut top = TopK::new(limit);
@@ -1300,10 +1309,10 @@ impl Run<'_> {
                 if best < floor || !top.may_enter(best, 0) {
                     break;
                 }
-                let parts: Vec<&[u32]> = lists.iter().map(|l| layer_part(l, layer)).collect();
                 max_score(
-                    &parts,
-                    &mut PartialBound::new(query, layer),
+                    &parts[layer as usize],
+                    &reaches,
+                    &bound(layer),
                     floor,
                     &LayerKeys { index, layer },
                     &mut top,
@@ -1333,18 +1342,32 @@ impl Run<'_> {
             .collect();
         let mut top = TopK::new(limit);
         let mut offered: FastSet<u32> = FastSet::default();
-        let mut bound = ContextBound {
-            n: query.n,
-            count: 0,
+        // Each list is one word of the query: all a list adds to the bound is itself.
+        let one = Reach {
+            lists: 1,
+            ..Reach::default()
         };
-        let highest = bound.of(&(0..lists.len()).collect::<Vec<_>>());
+        let reaches = vec![one; lists.len()];
+        let bound = ContextBound { n: query.n };
+        let highest = bound.value(&Reach {
+            lists: lists.len() as u32,
+            ..Reach::default()
+        });
         for floor in floors(highest) {
-            max_score(&lists, &mut bound, floor, &Certs, &mut top, &mut |cert| {
-                if !offered.insert(cert) || !passes(cert) {
-                    return None;
-                }
-                self.eval(cert).map(|e| e.context)
-            });
+            max_score(
+                &lists,
+                &reaches,
+                &bound,
+                floor,
+                &Certs,
+                &mut top,
+                &mut |cert| {
+                    if !offered.insert(cert) || !passes(cert) {
+                        return None;
+                    }
+                    self.eval(cert).map(|e| e.context)
+                },
+            );
             if top.last().is_some_and(|(score, _)| score >= floor) {
                 break;
             }
@@ -1418,87 +1441,79 @@ impl Run<'_> {
     }
 }
 
-/// An upper bound of the score of an id found in a set of lists, built up list by list.
-trait Bound {
-    fn clear(&mut self);
-    fn add(&mut self, list: usize);
-    fn value(&self) -> f64;
+/// What an id found in a set of query lists can match at most: the union of what each list
+/// matches. Cheap to combine, so a bound over any set of lists costs the same.
+#[derive(Debug, Clone, Copy, Default)]
+struct Reach {
+    /// Query units some list matches exactly / by prefix / by typo tolerance.
+    exact: u64,
+    prefix: u64,
+    fuzzy: u64,
+    /// Number of lists.
+    lists: u32,
+    /// Largest quality sum of a single list.
+    top: f64,
+}
 
-    fn of(&mut self, lists: &[usize]) -> f64 {
-        self.clear();
-        for &j in lists {
-            self.add(j);
+impl Reach {
+    /// The reach of one list whose vocabulary id matches query units `matches`.
+    fn of_list(matches: &[(usize, f64)]) -> Reach {
+        let mut acc = KeyAcc::default();
+        let mut sum = 0.0;
+        for &(qi, quality) in matches {
+            acc.record(qi, quality, 64);
+            sum += quality;
         }
-        self.value()
+        Reach {
+            exact: acc.exact_mask,
+            prefix: acc.prefix_mask,
+            fuzzy: acc.fuzzy_mask,
+            lists: 1,
+            top: sum,
+        }
     }
+
+    fn union(self, other: Reach) -> Reach {
+        Reach {
+            exact: self.exact | other.exact,
+            prefix: self.prefix | other.prefix,
+            fuzzy: self.fuzzy | other.fuzzy,
+            lists: self.lists + other.lists,
+            top: self.top.max(other.top),
+        }
+    }
+}
+
+/// An upper bound of the score of an id found in (at most) a set of lists, from their reach.
+trait Bound {
+    fn value(&self, reach: &Reach) -> f64;
 }
 
 /// Bound of the partial score of a key of `layer` units found in some of the query's lists.
 /// The main term is computed like [`partial_candidate`] from inputs at least as large (a
 /// query unit's best quality in the lists, at most as many key units matched as lists), so it
 /// is never below the key's score, and equals it when the key matches like the lists say.
-struct PartialBound<'a> {
-    query: &'a Prepared,
+struct PartialBound {
+    /// Number of query units.
+    n: usize,
     layer: u32,
-    /// Per query unit, its best quality in the lists added.
-    best: [f64; MAX_QUERY_UNITS],
-    lists: usize,
-    /// The largest quality sums of single lists, most `layer` of them, largest first: a key of
-    /// `layer` units is in at most `layer` lists.
-    largest: Vec<f64>,
 }
 
-impl<'a> PartialBound<'a> {
-    fn new(query: &'a Prepared, layer: u32) -> PartialBound<'a> {
-        PartialBound {
-            query,
-            layer,
-            best: [0.0; MAX_QUERY_UNITS],
-            lists: 0,
-            largest: Vec::new(),
-        }
-    }
-}
-
-impl Bound for PartialBound<'_> {
-    fn clear(&mut self) {
-        self.best = [0.0; MAX_QUERY_UNITS];
-        self.lists = 0;
-        self.largest.clear();
-    }
-
-    fn add(&mut self, list: usize) {
-        let mut sum = 0.0;
-        for &(qi, quality) in &self.query.lists[list].matches {
-            self.best[qi] = self.best[qi].max(quality);
-            sum += quality;
-        }
-        self.lists += 1;
-        if self.layer < MAX_LAYER {
-            let at = self.largest.partition_point(|&s| s >= sum);
-            if at < self.layer as usize {
-                self.largest.insert(at, sum);
-                self.largest.truncate(self.layer as usize);
-            }
-        }
-    }
-
-    fn value(&self) -> f64 {
-        let n = self.query.n;
-        let mut quality = 0.0;
-        for q in &self.best[..n] {
-            quality += q;
-        }
-        // Fewer lists than query units can hold a short key: a looser sum, kept above its
-        // exact value by a margin so float rounding cannot put it below a real score.
-        if self.layer < MAX_LAYER && self.lists > self.layer as usize {
-            let most: f64 = self.largest.iter().sum::<f64>() + 1e-9;
+impl Bound for PartialBound {
+    fn value(&self, reach: &Reach) -> f64 {
+        let n = self.n;
+        let mut quality = quality_sum(reach.exact, reach.prefix, reach.fuzzy, n);
+        // A key of `layer` units is in at most `layer` lists: when there are more, it matches
+        // at most that many lists' worth. Kept above its exact value by a margin so float
+        // rounding cannot put it below a real score.
+        if self.layer < MAX_LAYER && reach.lists > self.layer {
+            let most = f64::from(self.layer) * reach.top + 1e-9;
             if most < quality {
                 quality = most;
             }
         }
         let query_cover = quality / n as f64;
-        let key_cover = (self.lists as f64 / f64::from(self.layer.max(1))).min(1.0);
+        let key_cover = (f64::from(reach.lists) / f64::from(self.layer.max(1))).min(1.0);
         let score = SCORE_PARTIAL_MAX * query_cover * (0.6 + 0.4 * key_cover);
         score.clamp(0.0, SCORE_PARTIAL_MAX)
     }
@@ -1508,28 +1523,29 @@ impl Bound for PartialBound<'_> {
 /// context score itself.
 struct ContextBound {
     n: usize,
-    count: usize,
 }
 
 impl Bound for ContextBound {
-    fn clear(&mut self) {
-        self.count = 0;
-    }
-
-    fn add(&mut self, _list: usize) {
-        self.count += 1;
-    }
-
-    fn value(&self) -> f64 {
-        SCORE_CONTEXT_MAX * self.count as f64 / self.n as f64
+    fn value(&self, reach: &Reach) -> f64 {
+        SCORE_CONTEXT_MAX * f64::from(reach.lists) / self.n as f64
     }
 }
 
-/// The postings of `list` for keys of `layer` units.
-fn layer_part(list: &[u32], layer: u32) -> &[u32] {
-    let start = list.partition_point(|&p| p >> KEY_BITS < layer);
-    let end = start + list[start..].partition_point(|&p| p >> KEY_BITS <= layer);
-    &list[start..end]
+/// Sum of the best match quality of each of the first `n` query units, in unit order (the
+/// order matters for float rounding: bounds and scores must add up the same way).
+fn quality_sum(exact: u64, prefix: u64, fuzzy: u64, n: usize) -> f64 {
+    let mut quality = 0.0;
+    for qi in 0..n {
+        let bit = 1u64 << qi;
+        if exact & bit != 0 {
+            quality += QUALITY_EXACT;
+        } else if prefix & bit != 0 {
+            quality += QUALITY_PREFIX;
+        } else if fuzzy & bit != 0 {
+            quality += QUALITY_FUZZY;
+        }
+    }
+    quality
 }
 
 /// The best certificates so far, best first, by score then catalog order.
@@ -1617,7 +1633,8 @@ fn floors(highest: f64) -> impl Iterator<Item = f64> {
 /// probed at the ids of the others, never walked.
 fn max_score(
     lists: &[&[u32]],
-    bound: &mut dyn Bound,
+    reaches: &[Reach],
+    bound: &dyn Bound,
     floor: f64,
     ids: &dyn CertIds,
     top: &mut TopK,
@@ -1625,6 +1642,11 @@ fn max_score(
 ) {
     let mut order: Vec<usize> = (0..lists.len()).filter(|&j| !lists[j].is_empty()).collect();
     order.sort_unstable_by_key(|&j| lists[j].len());
+    // suffix[i]: the reach of order[i..].
+    let mut suffix = vec![Reach::default(); order.len() + 1];
+    for i in (0..order.len()).rev() {
+        suffix[i] = suffix[i + 1].union(reaches[order[i]]);
+    }
     let mut pos = vec![0usize; lists.len()];
     // order[..essential] are walked; an id only in the others cannot take a place.
     let mut essential = order.len();
@@ -1655,7 +1677,7 @@ fn max_score(
             let before = essential;
             essential = order.len();
             while essential > 0 {
-                let value = bound.of(&order[essential - 1..]);
+                let value = bound.value(&suffix[essential - 1]);
                 if enters(top, value, next, last_start) {
                     break;
                 }
@@ -1666,9 +1688,11 @@ fn max_score(
             }
         }
         present.clear();
+        let mut reach = Reach::default();
         for &j in &order[..essential] {
             if lists[j].get(pos[j]) == Some(&next) {
                 present.push(j);
+                reach = reach.union(reaches[j]);
             }
         }
         // Probe the other lists, rarest first, while they can still make the id enter.
@@ -1677,18 +1701,20 @@ fn max_score(
             seek(lists[j], &mut pos[j], next);
             if lists[j].get(pos[j]) == Some(&next) {
                 present.push(j);
+                reach = reach.union(reaches[j]);
                 continue;
             }
-            bound.clear();
-            for &k in present.iter().chain(&order[i + 1..]) {
-                bound.add(k);
-            }
-            if !enters(top, bound.value(), next, last_start) {
+            if !enters(
+                top,
+                bound.value(&reach.union(suffix[i + 1])),
+                next,
+                last_start,
+            ) {
                 hopeless = true;
                 break;
             }
         }
-        if !hopeless && enters(top, bound.of(&present), next, last_start) {
+        if !hopeless && enters(top, bound.value(&reach), next, last_start) {
             let cert = ids.cert_of(next);
             if let Some(score) = offer(cert)
                 && top.offer(score, cert)
