@@ -808,8 +808,8 @@ impl SearchIndex {
         let passes = |cert: u32| matches(cert as usize);
 
         let sure = run.sure_certs();
-        let by_partial = run.top_by_partial(limit, &passes);
-        let by_context = run.top_by_context(limit, &passes);
+        let by_partial = run.top_by_partial(limit, &passes, sure.len() > 1);
+        let by_context = run.top_by_context(limit, &passes, sure.len() > 1);
         let mut pool: Vec<u32> = sure
             .iter()
             .copied()
@@ -1262,7 +1262,12 @@ impl Run<'_> {
     }
 
     /// The best `limit` certificates passing the filter by partial score.
-    fn top_by_partial(&mut self, limit: usize, passes: &dyn Fn(u32) -> bool) -> Vec<u32> {
+    fn top_by_partial(
+        &mut self,
+        limit: usize,
+        passes: &dyn Fn(u32) -> bool,
+        capped: bool,
+    ) -> Vec<u32> {
         let index = self.index;
         let query = self.query;
         let lists: Vec<&[u32]> = query
@@ -1301,8 +1306,7 @@ impl Run<'_> {
             })
             .collect();
         layers.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        let mut top = TopK::new(limit);
-        let mut offered: FastSet<u32> = FastSet::default();
+        let (mut top, mut offered) = self.seeded(limit, passes, capped);
         let highest = layers.first().map_or(0.0, |&(best, _)| best);
         for floor in floors(highest) {
             for &(best, layer) in &layers {
@@ -1331,8 +1335,42 @@ impl Run<'_> {
         top.certs()
     }
 
+    /// A top list holding the certificates evaluated so far by the score they will be ranked
+    /// by (`capped` when more than one entry is sure, as [`SearchIndex::finish`] does), and the
+    /// set of them. A walk seeded so only looks for entries that can still make the results:
+    /// an entry's best score is its partial or its context score, so one that ranks in the
+    /// results by either is still found by the walk of that score.
+    fn seeded(
+        &self,
+        limit: usize,
+        passes: &dyn Fn(u32) -> bool,
+        capped: bool,
+    ) -> (TopK, FastSet<u32>) {
+        let mut top = TopK::new(limit);
+        let mut offered: FastSet<u32> = FastSet::default();
+        for (&cert, eval) in &self.evals {
+            offered.insert(cert);
+            if let Some(eval) = eval
+                && passes(cert)
+            {
+                let score = if capped {
+                    eval.best.score.min(SCORE_PARTIAL_MAX)
+                } else {
+                    eval.best.score
+                };
+                top.offer(score, cert);
+            }
+        }
+        (top, offered)
+    }
+
     /// The best `limit` certificates passing the filter by context score.
-    fn top_by_context(&mut self, limit: usize, passes: &dyn Fn(u32) -> bool) -> Vec<u32> {
+    fn top_by_context(
+        &mut self,
+        limit: usize,
+        passes: &dyn Fn(u32) -> bool,
+        capped: bool,
+    ) -> Vec<u32> {
         let index = self.index;
         let query = self.query;
         let lists: Vec<&[u32]> = query
@@ -1340,8 +1378,7 @@ impl Run<'_> {
             .iter()
             .map(|&v| index.context_postings_of(v))
             .collect();
-        let mut top = TopK::new(limit);
-        let mut offered: FastSet<u32> = FastSet::default();
+        let (mut top, mut offered) = self.seeded(limit, passes, capped);
         // Each list is one word of the query: all a list adds to the bound is itself.
         let one = Reach {
             lists: 1,
