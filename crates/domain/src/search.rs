@@ -1453,10 +1453,13 @@ impl Run<'_> {
         };
         let full = (1u64 << query.n) - 1;
         let mut checked: FastSet<u32> = FastSet::default();
+        // A key is in a list once, so only keys of several lists need remembering. Longest
+        // keys first: a key holding every query unit is seldom short.
+        let several = vocab.len() > 1;
         for v in vocab {
-            for &posting in index.postings_of(v) {
+            for &posting in index.postings_of(v).iter().rev() {
                 let key_id = posting & KEY_MASK;
-                if !checked.insert(key_id) {
+                if several && !checked.insert(key_id) {
                     continue;
                 }
                 let Some(acc) = self.key_acc(key_id) else {
