@@ -12,7 +12,9 @@ use std::sync::{Arc, OnceLock};
 
 use crate::catalog::{Certificate, NotListed};
 use crate::level::TitleLevel;
-use crate::text::{Analyzed, analyze, compact, for_each_unit, normalize};
+use crate::text::{
+    Analyzed, analyze, compact, for_each_unit, for_each_unit_with_compact, normalize,
+};
 
 /// Score at or above which a result names its entry for sure.
 pub const SURE_HIT: f64 = 0.9;
@@ -633,12 +635,14 @@ impl SearchIndex {
             }
             compact
         } else {
-            let analyzed = analyze(text);
-            for unit in analyzed.distinct_units() {
-                let id = self.intern(unit);
-                self.key_units.push(id);
-            }
-            analyzed.compact
+            // `analyze` and `distinct_units`, without a `String` per unit: interning is one id
+            // per text, so the first of each id is the first of each unit text.
+            for_each_unit_with_compact(text, |unit| {
+                let id = self.intern(unit.text);
+                if !self.key_units[start..].contains(&id) {
+                    self.key_units.push(id);
+                }
+            })
         };
         (self.key_units.len() > start).then_some(compact)
     }
