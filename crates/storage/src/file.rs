@@ -464,13 +464,20 @@ fn plain_value(value: &str) -> Option<PlainValue<'_>> {
 /// and any byte of a non-ASCII character).
 fn plain_string(text: &str) -> Option<(&str, &str)> {
     let body = text.strip_prefix('"')?;
-    let end = body.bytes().position(|b| b == b'"')?;
-    let allowed = |b: u8| b == b'\t' || (b' '..=b'~').contains(&b) && b != b'\\' || b >= 0x80;
-    body.as_bytes()[..end]
-        .iter()
-        .all(|&b| allowed(b))
-        .then(|| (&body[..end], &body[end + 1..]))
+    let end = body.bytes().position(|b| !UNESCAPED[usize::from(b)])?;
+    (body.as_bytes()[end] == b'"').then(|| (&body[..end], &body[end + 1..]))
 }
+
+/// The bytes a TOML basic string holds as they are (see [`plain_string`]).
+const UNESCAPED: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = b == 0x09 || (b >= 0x20 && b <= 0x7e && b != 0x22 && b != 0x5c) || b >= 0x80;
+        b += 1;
+    }
+    table
+};
 
 /// Stores a value once: a key given twice is a TOML error.
 fn set_once<T>(slot: &mut Option<T>, value: T) -> Option<()> {
@@ -577,12 +584,18 @@ struct Piece<'a> {
 /// `piece_bytes` (the last may be shorter).
 fn pieces(text: &str, piece_bytes: usize) -> Vec<Piece<'_>> {
     let mut pieces = Vec::with_capacity(text.len() / piece_bytes.max(1) + 1);
+    const HEADER: &str = "[[certificates]]";
     let mut start = 0;
-    let mut offset = 0;
     let mut certificates = 0;
-    for line in text.split_inclusive('\n') {
-        let header = line.trim_end() == "[[certificates]]";
-        if header && offset - start >= piece_bytes {
+    // Searching for the header skips through the text; going line by line took longer.
+    for (offset, _) in text.match_indices(HEADER) {
+        let rest = &text[offset + HEADER.len()..];
+        let rest_of_line = rest.split('\n').next().unwrap_or_default();
+        let starts_line = offset == 0 || text.as_bytes()[offset - 1] == b'\n';
+        if !starts_line || !rest_of_line.trim_end().is_empty() {
+            continue;
+        }
+        if offset - start >= piece_bytes {
             pieces.push(Piece {
                 text: &text[start..offset],
                 certificates,
@@ -590,8 +603,7 @@ fn pieces(text: &str, piece_bytes: usize) -> Vec<Piece<'_>> {
             start = offset;
             certificates = 0;
         }
-        certificates += usize::from(header);
-        offset += line.len();
+        certificates += 1;
     }
     pieces.push(Piece {
         text: &text[start..],
@@ -1091,6 +1103,44 @@ name_zh = "甲会"
                 .iter()
                 .all(|p| p.text.starts_with("[[certificates]]\n") && p.certificates == 1)
         );
+    }
+
+    #[test]
+    fn pieces_find_the_header_lines_a_line_by_line_reading_finds() {
+        /// The cut points and header counts of the first implementation, line by line.
+        fn reference(text: &str, piece_bytes: usize) -> Vec<(usize, usize)> {
+            let (mut cuts, mut start, mut offset, mut certificates) = (Vec::new(), 0, 0, 0);
+            for line in text.split_inclusive('\n') {
+                let header = line.trim_end() == "[[certificates]]";
+                if header && offset - start >= piece_bytes {
+                    cuts.push((offset, certificates));
+                    (start, certificates) = (offset, 0);
+                }
+                certificates += usize::from(header);
+                offset += line.len();
+            }
+            cuts.push((text.len(), certificates));
+            cuts
+        }
+        let text = crate::synthetic::catalog_toml(30, 7)
+            .replacen("\n[[certificates]]\n", "\n[[certificates]]  \r\n", 2)
+            .replacen("\n[[certificates]]\n", "\n[[certificates]]\u{3000}\n", 1)
+            .replacen("\n[[certificates]]\n", "\n [[certificates]]\n", 1)
+            .replacen("\n[[certificates]]\n", "\n[[certificates]] x\n", 1)
+            .replacen("remark = \"", "remark = \"[[certificates]]", 1)
+            + "[[certificates]]";
+        for piece_bytes in [1, 300, 2_000] {
+            let cuts: Vec<(usize, usize)> = pieces(&text, piece_bytes)
+                .iter()
+                .map(|p| {
+                    (
+                        p.text.as_ptr() as usize - text.as_ptr() as usize + p.text.len(),
+                        p.certificates,
+                    )
+                })
+                .collect();
+            assert_eq!(cuts, reference(&text, piece_bytes), "{piece_bytes}");
+        }
     }
 
     /// `text` less its `[[sections]]` tables (each ends at a blank line).
