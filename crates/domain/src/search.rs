@@ -518,9 +518,14 @@ impl SearchIndex {
             }
         }
 
+        // The variants of `deletions`, made in one reused buffer.
+        let mut variant = String::new();
         for (id, text) in index.texts.iter().enumerate() {
             if text.chars().count() >= MIN_FUZZY_CHARS && !text.chars().any(crate::text::is_cjk) {
-                for variant in deletions(text) {
+                for (at, c) in text.char_indices() {
+                    variant.clear();
+                    variant.push_str(&text[..at]);
+                    variant.push_str(&text[at + c.len_utf8()..]);
                     index.deletes.push((hash_str(&variant), id as u32));
                 }
             }
