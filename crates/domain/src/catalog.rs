@@ -192,11 +192,13 @@ impl Catalog {
                 })
                 .collect::<Vec<_>>()
         })?;
-        let field_terms = certificates
+        // Entries repeat a handful of field texts: normalize each distinct one once.
+        let distinct_fields: rustc_hash::FxHashSet<&str> = certificates
             .iter()
             .flat_map(|c| &c.fields)
-            .map(|f| normalize(f))
+            .map(|f| &**f)
             .collect();
+        let field_terms = distinct_fields.into_iter().map(normalize).collect();
         Ok(Catalog {
             meta,
             sections,

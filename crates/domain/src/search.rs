@@ -12,7 +12,9 @@ use std::sync::{Arc, OnceLock};
 
 use crate::catalog::{Certificate, NotListed};
 use crate::level::TitleLevel;
-use crate::text::{Analyzed, analyze, compact, for_each_unit, normalize};
+use crate::text::{
+    Analyzed, analyze, compact, for_each_unit, for_each_unit_with_compact, normalize,
+};
 
 /// Score at or above which a result names its entry for sure.
 pub const SURE_HIT: f64 = 0.9;
@@ -516,9 +518,14 @@ impl SearchIndex {
             }
         }
 
+        // The variants of `deletions`, made in one reused buffer.
+        let mut variant = String::new();
         for (id, text) in index.texts.iter().enumerate() {
             if text.chars().count() >= MIN_FUZZY_CHARS && !text.chars().any(crate::text::is_cjk) {
-                for variant in deletions(text) {
+                for (at, c) in text.char_indices() {
+                    variant.clear();
+                    variant.push_str(&text[..at]);
+                    variant.push_str(&text[at + c.len_utf8()..]);
                     index.deletes.push((hash_str(&variant), id as u32));
                 }
             }
@@ -633,12 +640,14 @@ impl SearchIndex {
             }
             compact
         } else {
-            let analyzed = analyze(text);
-            for unit in analyzed.distinct_units() {
-                let id = self.intern(unit);
-                self.key_units.push(id);
-            }
-            analyzed.compact
+            // `analyze` and `distinct_units`, without a `String` per unit: interning is one id
+            // per text, so the first of each id is the first of each unit text.
+            for_each_unit_with_compact(text, |unit| {
+                let id = self.intern(unit.text);
+                if !self.key_units[start..].contains(&id) {
+                    self.key_units.push(id);
+                }
+            })
         };
         (self.key_units.len() > start).then_some(compact)
     }

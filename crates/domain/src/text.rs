@@ -218,6 +218,17 @@ pub fn for_each_unit(text: &str, mut f: impl FnMut(UnitRef<'_>)) {
     for_each_word(text, |word| units_of(word, &mut f));
 }
 
+/// Calls `f` with each matching unit of `text`, in text order, and returns the compact form:
+/// what [`analyze`] finds, without a `String` per unit (the index build's path).
+pub(crate) fn for_each_unit_with_compact(text: &str, mut f: impl FnMut(UnitRef<'_>)) -> String {
+    let mut compact = String::with_capacity(text.len());
+    for_each_word(text, |word| {
+        compact.push_str(word.text);
+        units_of(word, &mut f);
+    });
+    compact
+}
+
 fn units_of(word: WordRef<'_>, f: &mut impl FnMut(UnitRef<'_>)) {
     let (Some(&first), Some(&last)) = (word.origins.first(), word.origins.last()) else {
         return;

@@ -354,6 +354,11 @@ fn parse_share(first: usize, count: usize, share: &[Piece<'_>]) -> Option<Tables
     };
     let mut texts = Texts::default();
     for piece in share {
+        if let Some(certificates) = plain_certificates(piece.text) {
+            let next = first + tables.certificates.len();
+            tables.convert(next, certificates, &mut texts);
+            continue;
+        }
         let piece: FilePiece<'_> = toml::from_str(piece.text).ok()?;
         if piece.catalog.is_some() && tables.catalog.is_some() {
             return None;
@@ -367,6 +372,207 @@ fn parse_share(first: usize, count: usize, share: &[Piece<'_>]) -> Option<Tables
     (tables.certificates.len() == count).then_some(tables)
 }
 
+/// Reads a piece of certificate tables written the way catalog files are written, without
+/// `toml`'s token list, value tree and serde layer (three quarters of a large file's parse):
+/// `[[certificates]]` and `[[certificates.issuers]]` header lines, one `key = value` a line,
+/// each value an integer, a string without escapes or a one-line array of such strings.
+///
+/// `None` for anything else (comments, escapes, other tables or spellings, duplicate, unknown
+/// or missing keys, wrong types), and the caller parses the piece with `toml` instead. So what
+/// this accepts is a strict subset of TOML, read the way `toml::from_str::<FilePiece>` reads
+/// it; the test `plain_pieces_read_as_toml_reads_them` checks that on edited pieces.
+fn plain_certificates(text: &str) -> Option<Vec<FileCertificate<'_>>> {
+    let mut certificates = Vec::new();
+    let mut current: Option<PlainCertificate<'_>> = None;
+    for line in text.split_inclusive('\n') {
+        // TOML ends a line with LF or CRLF; a CR alone is an error.
+        let line = match line.strip_suffix('\n') {
+            Some(line) => line.strip_suffix('\r').unwrap_or(line),
+            None => line,
+        };
+        let line = line.trim_matches(TOML_SPACE);
+        if line.is_empty() {
+            continue;
+        }
+        if line == "[[certificates]]" {
+            if let Some(done) = current.take() {
+                certificates.push(done.finish()?);
+            }
+            current = Some(PlainCertificate::default());
+            continue;
+        }
+        let cert = current.as_mut()?;
+        if line == "[[certificates.issuers]]" {
+            cert.issuers.push(PlainIssuer::default());
+            continue;
+        }
+        let (key, value) = line.split_once('=')?;
+        let key = key.trim_end_matches(TOML_SPACE);
+        let value = plain_value(value.trim_start_matches(TOML_SPACE))?;
+        match cert.issuers.last_mut() {
+            Some(issuer) => issuer.set(key, value)?,
+            None => cert.set(key, value)?,
+        }
+    }
+    certificates.push(current?.finish()?);
+    Some(certificates)
+}
+
+/// The whitespace of TOML: space and tab, nothing else.
+const TOML_SPACE: [char; 2] = [' ', '\t'];
+
+/// A value [`plain_certificates`] reads.
+enum PlainValue<'a> {
+    Integer(u32),
+    Text(&'a str),
+    Texts(Vec<Text<'a>>),
+}
+
+/// `value` (the rest of a line after `=`, trimmed) if it is an integer in `u32` without sign,
+/// separators or leading zeros, a string without escapes, or a one-line array of those strings.
+fn plain_value(value: &str) -> Option<PlainValue<'_>> {
+    if let Some(rest) = value.strip_prefix('[') {
+        let mut texts = Vec::new();
+        let mut rest = rest.trim_start_matches(TOML_SPACE);
+        loop {
+            if rest == "]" {
+                return Some(PlainValue::Texts(texts));
+            }
+            let (text, after) = plain_string(rest)?;
+            texts.push(Text(Cow::Borrowed(text)));
+            rest = after.trim_start_matches(TOML_SPACE);
+            if let Some(after) = rest.strip_prefix(',') {
+                rest = after.trim_start_matches(TOML_SPACE);
+            } else if rest != "]" {
+                return None;
+            }
+        }
+    }
+    if value.starts_with('"') {
+        let (text, rest) = plain_string(value)?;
+        return rest.is_empty().then_some(PlainValue::Text(text));
+    }
+    let digits = value.bytes().all(|b| b.is_ascii_digit());
+    if !digits || value.is_empty() || (value.len() > 1 && value.starts_with('0')) {
+        return None;
+    }
+    value.parse().ok().map(PlainValue::Integer)
+}
+
+/// The text of the basic string `text` starts with, and what follows it; `None` unless it is
+/// closed and holds only the bytes TOML allows unescaped (tab, visible ASCII but `"` and `\`,
+/// and any byte of a non-ASCII character).
+fn plain_string(text: &str) -> Option<(&str, &str)> {
+    let body = text.strip_prefix('"')?;
+    let end = body.bytes().position(|b| !UNESCAPED[usize::from(b)])?;
+    (body.as_bytes()[end] == b'"').then(|| (&body[..end], &body[end + 1..]))
+}
+
+/// The bytes a TOML basic string holds as they are (see [`plain_string`]).
+const UNESCAPED: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = b == 0x09 || (b >= 0x20 && b <= 0x7e && b != 0x22 && b != 0x5c) || b >= 0x80;
+        b += 1;
+    }
+    table
+};
+
+/// Stores a value once: a key given twice is a TOML error.
+fn set_once<T>(slot: &mut Option<T>, value: T) -> Option<()> {
+    if slot.is_some() {
+        return None;
+    }
+    *slot = Some(value);
+    Some(())
+}
+
+/// A certificate table as [`plain_certificates`] reads it, before its required keys are known
+/// to be there.
+#[derive(Default)]
+struct PlainCertificate<'a> {
+    id: Option<&'a str>,
+    section: Option<u32>,
+    item: Option<u32>,
+    name_zh: Option<&'a str>,
+    name_en: Option<&'a str>,
+    abbreviations: Option<Vec<Text<'a>>>,
+    aliases: Option<Vec<Text<'a>>>,
+    country_or_region: Option<&'a str>,
+    fields: Option<Vec<Text<'a>>>,
+    work_scope: Option<&'a str>,
+    title_level: Option<&'a str>,
+    remark: Option<&'a str>,
+    issuers: Vec<PlainIssuer<'a>>,
+}
+
+impl<'a> PlainCertificate<'a> {
+    fn set(&mut self, key: &str, value: PlainValue<'a>) -> Option<()> {
+        match (key, value) {
+            ("id", PlainValue::Text(v)) => set_once(&mut self.id, v),
+            ("section", PlainValue::Integer(v)) => set_once(&mut self.section, v),
+            ("item", PlainValue::Integer(v)) => set_once(&mut self.item, v),
+            ("name_zh", PlainValue::Text(v)) => set_once(&mut self.name_zh, v),
+            ("name_en", PlainValue::Text(v)) => set_once(&mut self.name_en, v),
+            ("abbreviations", PlainValue::Texts(v)) => set_once(&mut self.abbreviations, v),
+            ("aliases", PlainValue::Texts(v)) => set_once(&mut self.aliases, v),
+            ("country_or_region", PlainValue::Text(v)) => set_once(&mut self.country_or_region, v),
+            ("fields", PlainValue::Texts(v)) => set_once(&mut self.fields, v),
+            ("work_scope", PlainValue::Text(v)) => set_once(&mut self.work_scope, v),
+            ("title_level", PlainValue::Text(v)) => set_once(&mut self.title_level, v),
+            ("remark", PlainValue::Text(v)) => set_once(&mut self.remark, v),
+            _ => None,
+        }
+    }
+
+    /// The table as `toml` reads it: `None` when a required key is missing.
+    fn finish(self) -> Option<FileCertificate<'a>> {
+        let text = |v: &'a str| Text(Cow::Borrowed(v));
+        Some(FileCertificate {
+            id: text(self.id?),
+            section: self.section?,
+            item: self.item?,
+            name_zh: text(self.name_zh?),
+            name_en: self.name_en.map(text).unwrap_or_default(),
+            abbreviations: self.abbreviations.unwrap_or_default(),
+            aliases: self.aliases.unwrap_or_default(),
+            country_or_region: self.country_or_region.map(text).unwrap_or_default(),
+            fields: self.fields.unwrap_or_default(),
+            work_scope: text(self.work_scope?),
+            title_level: text(self.title_level?),
+            remark: text(self.remark?),
+            issuers: self.issuers.into_iter().map(PlainIssuer::finish).collect(),
+            rules: Vec::new(),
+        })
+    }
+}
+
+/// An issuer table as [`plain_certificates`] reads it.
+#[derive(Default)]
+struct PlainIssuer<'a> {
+    name_zh: Option<&'a str>,
+    name_en: Option<&'a str>,
+}
+
+impl<'a> PlainIssuer<'a> {
+    fn set(&mut self, key: &str, value: PlainValue<'a>) -> Option<()> {
+        match (key, value) {
+            ("name_zh", PlainValue::Text(v)) => set_once(&mut self.name_zh, v),
+            ("name_en", PlainValue::Text(v)) => set_once(&mut self.name_en, v),
+            _ => None,
+        }
+    }
+
+    fn finish(self) -> FileIssuer<'a> {
+        let text = |v: Option<&'a str>| Text(Cow::Borrowed(v.unwrap_or_default()));
+        FileIssuer {
+            name_zh: text(self.name_zh),
+            name_en: text(self.name_en),
+        }
+    }
+}
+
 /// A piece of a file, and how many of its lines are `[[certificates]]`.
 #[derive(Debug, Clone, Copy)]
 struct Piece<'a> {
@@ -378,12 +584,18 @@ struct Piece<'a> {
 /// `piece_bytes` (the last may be shorter).
 fn pieces(text: &str, piece_bytes: usize) -> Vec<Piece<'_>> {
     let mut pieces = Vec::with_capacity(text.len() / piece_bytes.max(1) + 1);
+    const HEADER: &str = "[[certificates]]";
     let mut start = 0;
-    let mut offset = 0;
     let mut certificates = 0;
-    for line in text.split_inclusive('\n') {
-        let header = line.trim_end() == "[[certificates]]";
-        if header && offset - start >= piece_bytes {
+    // Searching for the header skips through the text; going line by line took longer.
+    for (offset, _) in text.match_indices(HEADER) {
+        let rest = &text[offset + HEADER.len()..];
+        let rest_of_line = rest.split('\n').next().unwrap_or_default();
+        let starts_line = offset == 0 || text.as_bytes()[offset - 1] == b'\n';
+        if !starts_line || !rest_of_line.trim_end().is_empty() {
+            continue;
+        }
+        if offset - start >= piece_bytes {
             pieces.push(Piece {
                 text: &text[start..offset],
                 certificates,
@@ -391,8 +603,7 @@ fn pieces(text: &str, piece_bytes: usize) -> Vec<Piece<'_>> {
             start = offset;
             certificates = 0;
         }
-        certificates += usize::from(header);
-        offset += line.len();
+        certificates += 1;
     }
     pieces.push(Piece {
         text: &text[start..],
@@ -755,6 +966,131 @@ name_zh = "甲会"
         assert_eq!(format!("{by_pieces:?}"), whole(&broken));
     }
 
+    /// The certificates of a piece as `toml` reads them, if it does.
+    fn toml_certificates(piece: &str) -> Option<String> {
+        let piece = toml::from_str::<FilePiece>(piece).ok()?;
+        let only_certificates =
+            piece.catalog.is_none() && piece.sections.is_empty() && piece.not_listed.is_empty();
+        only_certificates.then(|| format!("{:?}", piece.certificates))
+    }
+
+    #[test]
+    fn plain_pieces_read_as_toml_reads_them() {
+        let text = crate::synthetic::catalog_toml(40, 7);
+        let all = pieces(&text, 600);
+        // The synthetic file's certificate pieces take the plain path and read the same.
+        for piece in &all[1..] {
+            let plain = plain_certificates(piece.text).map(|c| format!("{c:?}"));
+            assert!(plain.is_some(), "{}", piece.text);
+            assert_eq!(plain, toml_certificates(piece.text));
+        }
+        // Edited pieces: whatever the plain reader accepts, `toml` reads the same way (it may
+        // refuse more than `toml` does, never less).
+        let piece = all[1].text;
+        let edits = [
+            "",
+            " ",
+            "\t",
+            "\r",
+            "\n",
+            "\r\n",
+            "\"",
+            "\\",
+            "\\n",
+            "#",
+            "# c",
+            "=",
+            ",",
+            "[",
+            "]",
+            "[[",
+            "]]",
+            "'",
+            "0",
+            "01",
+            "+",
+            "_",
+            "-",
+            ".",
+            "x",
+            "é",
+            "\u{3000}",
+            "\u{7f}",
+            "\u{0}",
+            "\u{feff}",
+            "\"\"",
+            "\"\"\"",
+            "[]",
+            "name_en = \"y\"\n",
+            "id = \"z\"\n",
+            "[[certificates]]\n",
+            "[[certificates.issuers]]\n",
+            "[certificates]\n",
+            "[[certificates.rules]]\ncode = \"X\"\nquote = \"y\"\n",
+            "issuers = []\n",
+            "4294967296",
+            "99999999999999999999",
+            "1e3",
+            "true",
+        ];
+        let boundaries: Vec<usize> = (0..=piece.len())
+            .filter(|&i| piece.is_char_boundary(i))
+            .collect();
+        let mut accepted = 0;
+        for (n, &at) in boundaries.iter().enumerate() {
+            let next = boundaries.get(n + 1).copied().unwrap_or(at);
+            for edit in edits {
+                // Insert the edit at `at`, and put it in place of the character there.
+                for end in [at, next] {
+                    let edited = format!("{}{edit}{}", &piece[..at], &piece[end..]);
+                    let Some(plain) = plain_certificates(&edited) else {
+                        continue;
+                    };
+                    accepted += 1;
+                    assert_eq!(
+                        Some(format!("{plain:?}")),
+                        toml_certificates(&edited),
+                        "{edited}"
+                    );
+                }
+            }
+        }
+        assert!(accepted > boundaries.len(), "{accepted}");
+    }
+
+    #[test]
+    fn plain_reader_refuses_what_it_cannot_read_like_toml() {
+        let piece = "[[certificates]]\nid = \"a\"\nsection = 1\nitem = 2\nname_zh = \"甲\"\n\
+                     work_scope = \"从事甲。\"\ntitle_level = \"中级\"\nremark = \"从事甲。\"\n\
+                     \n[[certificates.issuers]]\nname_zh = \"甲会\"\n";
+        assert!(plain_certificates(piece).is_some());
+        let refused = [
+            // TOML, but not read here: escapes, comments, other spellings and tables
+            piece.replace("甲会", "\\u7532会"),
+            piece.replace("item = 2", "item = 2 # two"),
+            piece.replace("item = 2", "item = +2"),
+            piece.replace("item = 2", "item = 1_2"),
+            piece.replace("name_zh = \"甲\"", "name_zh = '甲'"),
+            piece.replace("[[certificates]]", "[[ certificates ]]"),
+            format!("{piece}[[certificates.rules]]\ncode = \"X\"\nquote = \"甲\"\n"),
+            // not TOML, or not a certificate: missing, duplicate, unknown keys, wrong types
+            piece.replace("remark = \"从事甲。\"\n", ""),
+            piece.replace("item = 2", "item = 2\nitem = 3"),
+            piece.replace("item = 2", "item = 2\nitme = 3"),
+            piece.replace("item = 2", "item = \"2\""),
+            piece.replace("item = 2", "item = 02"),
+            piece.replace("item = 2", "item = 4294967296"),
+            piece.replace("甲会", "甲\u{7f}会"),
+            piece.replace("\n", "\r"),
+        ];
+        for (i, case) in refused.iter().enumerate() {
+            assert!(plain_certificates(case).is_none(), "case {i}");
+        }
+        let crlf = piece.replace('\n', "\r\n");
+        let plain = plain_certificates(&crlf).map(|c| format!("{c:?}"));
+        assert_eq!(plain, toml_certificates(&crlf));
+    }
+
     #[test]
     fn pieces_cut_only_before_certificate_tables_and_keep_every_byte() {
         let text = crate::synthetic::catalog_toml(50, 7);
@@ -767,6 +1103,44 @@ name_zh = "甲会"
                 .iter()
                 .all(|p| p.text.starts_with("[[certificates]]\n") && p.certificates == 1)
         );
+    }
+
+    #[test]
+    fn pieces_find_the_header_lines_a_line_by_line_reading_finds() {
+        /// The cut points and header counts of the first implementation, line by line.
+        fn reference(text: &str, piece_bytes: usize) -> Vec<(usize, usize)> {
+            let (mut cuts, mut start, mut offset, mut certificates) = (Vec::new(), 0, 0, 0);
+            for line in text.split_inclusive('\n') {
+                let header = line.trim_end() == "[[certificates]]";
+                if header && offset - start >= piece_bytes {
+                    cuts.push((offset, certificates));
+                    (start, certificates) = (offset, 0);
+                }
+                certificates += usize::from(header);
+                offset += line.len();
+            }
+            cuts.push((text.len(), certificates));
+            cuts
+        }
+        let text = crate::synthetic::catalog_toml(30, 7)
+            .replacen("\n[[certificates]]\n", "\n[[certificates]]  \r\n", 2)
+            .replacen("\n[[certificates]]\n", "\n[[certificates]]\u{3000}\n", 1)
+            .replacen("\n[[certificates]]\n", "\n [[certificates]]\n", 1)
+            .replacen("\n[[certificates]]\n", "\n[[certificates]] x\n", 1)
+            .replacen("remark = \"", "remark = \"[[certificates]]", 1)
+            + "[[certificates]]";
+        for piece_bytes in [1, 300, 2_000] {
+            let cuts: Vec<(usize, usize)> = pieces(&text, piece_bytes)
+                .iter()
+                .map(|p| {
+                    (
+                        p.text.as_ptr() as usize - text.as_ptr() as usize + p.text.len(),
+                        p.certificates,
+                    )
+                })
+                .collect();
+            assert_eq!(cuts, reference(&text, piece_bytes), "{piece_bytes}");
+        }
     }
 
     /// `text` less its `[[sections]]` tables (each ends at a blank line).
