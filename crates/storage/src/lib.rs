@@ -9,7 +9,7 @@ pub mod synthetic;
 
 use std::fmt;
 
-pub use set::{CatalogSet, KEEP_ENCODED_UP_TO, LoadedCatalog, SelectError, Selector};
+pub use set::{CatalogSet, KEEP_ENCODED_BYTES, LoadedCatalog, SelectError, Selector};
 pub use store::{ReloadStatus, Source, Store, catalog_files, load_files, load_text};
 
 /// The default catalog, compiled in so the binary serves without any file.

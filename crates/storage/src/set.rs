@@ -1,6 +1,7 @@
 //! A consistent set of catalogs (jurisdictions and versions) and the choice of one per request.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
@@ -17,37 +18,50 @@ pub struct LoadedCatalog {
     pub origin: String,
     /// One slot per certificate (same positions as [`Catalog::certificates`]) for the bytes
     /// the server sends for it, encoded on first use and then shared by every answer until
-    /// the catalog is replaced; none for catalogs over [`KEEP_ENCODED_UP_TO`] entries, whose
-    /// entries are encoded per answer (kept, 100,000 entries would add some 80 MB once
-    /// a client has paged through them all).
+    /// the catalog is replaced, as long as the kept encodings stay within `budget` bytes;
+    /// entries first served after that are encoded per answer. Kept without a budget, a client
+    /// paging through 100,000 entries would add some 80 MB.
     encoded: Box<[OnceLock<Bytes>]>,
+    kept_bytes: AtomicUsize,
+    budget: usize,
 }
 
-/// Largest catalog whose entries' encoded forms are kept (about 20 MB at most).
-pub const KEEP_ENCODED_UP_TO: usize = 20_000;
+/// Bytes of encoded entries a catalog keeps: every entry of a catalog of up to about 20,000
+/// entries, the entries served first of a larger one.
+pub const KEEP_ENCODED_BYTES: usize = 16 << 20;
 
 impl LoadedCatalog {
     pub fn new(catalog: Catalog, origin: impl Into<String>) -> LoadedCatalog {
+        LoadedCatalog::with_budget(catalog, origin, KEEP_ENCODED_BYTES)
+    }
+
+    fn with_budget(catalog: Catalog, origin: impl Into<String>, budget: usize) -> LoadedCatalog {
         let entries = catalog.certificates().len();
-        let kept = if entries <= KEEP_ENCODED_UP_TO {
-            entries
-        } else {
-            0
-        };
         LoadedCatalog {
             catalog,
             origin: origin.into(),
-            encoded: (0..kept).map(|_| OnceLock::new()).collect(),
+            encoded: (0..entries).map(|_| OnceLock::new()).collect(),
+            kept_bytes: AtomicUsize::new(0),
+            budget,
         }
     }
 
-    /// The encoded form of the certificate at `position`, made by `encode` the first time
-    /// (every time for a catalog too large to keep them).
+    /// The encoded form of the certificate at `position`: kept from an earlier answer, or made
+    /// by `encode` (and kept while the budget allows).
     pub fn encoded(&self, position: usize, encode: impl FnOnce() -> Bytes) -> Bytes {
-        match self.encoded.get(position) {
-            Some(slot) => slot.get_or_init(encode).clone(),
-            None => encode(),
+        let Some(slot) = self.encoded.get(position) else {
+            return encode();
+        };
+        if let Some(bytes) = slot.get() {
+            return bytes.clone();
         }
+        let bytes = encode();
+        // A soft limit: answers encoding at the same moment may pass it by an entry each.
+        let kept = self.kept_bytes.load(Ordering::Relaxed);
+        if kept + bytes.len() <= self.budget && slot.set(bytes.clone()).is_ok() {
+            self.kept_bytes.fetch_add(bytes.len(), Ordering::Relaxed);
+        }
+        bytes
     }
 }
 
@@ -258,6 +272,31 @@ mod tests {
             "北京市",
         )
         .unwrap()
+    }
+
+    #[test]
+    fn encoded_entries_are_kept_only_within_the_budget() {
+        let calls = std::cell::Cell::new(0);
+        let encode = || {
+            calls.set(calls.get() + 1);
+            Bytes::from_static(b"twenty bytes of wire")
+        };
+        let within = LoadedCatalog::with_budget(catalog("a", "北京市", None, None).catalog, "", 20);
+        within.encoded(0, encode);
+        assert_eq!(within.encoded(0, encode), &b"twenty bytes of wire"[..]);
+        assert_eq!(calls.get(), 1, "the second answer reuses the kept bytes");
+
+        calls.set(0);
+        let over = LoadedCatalog::with_budget(catalog("a", "北京市", None, None).catalog, "", 19);
+        over.encoded(0, encode);
+        over.encoded(0, encode);
+        assert_eq!(calls.get(), 2, "past the budget every answer encodes");
+        over.encoded(7, encode);
+        assert_eq!(
+            calls.get(),
+            3,
+            "a position out of range is encoded, not kept"
+        );
     }
 
     #[test]
