@@ -8,6 +8,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use crate::catalog::{Certificate, NotListed};
@@ -330,9 +331,11 @@ pub struct SearchIndex {
     issuers: Vec<Arc<str>>,
     /// Per certificate: where each unit of each of its keys is in the key's text, for
     /// highlights. Made the first time one of the entry's hits is shown, so the text is
-    /// analysed once per catalog load; none for catalogs over [`KEEP_SPANS_UP_TO`] entries,
-    /// whose highlights are worked out from the text for each hit shown.
+    /// analysed once per catalog load, while the kept spans take less than
+    /// [`KEEP_SPANS_BYTES`] (`span_bytes`); past that, highlights of entries not kept yet are
+    /// worked out from the text for each hit shown.
     spans: Box<[OnceLock<Box<[Span]>>]>,
+    span_bytes: AtomicUsize,
 }
 
 /// One unit of a key, where it is in the key's text.
@@ -552,9 +555,7 @@ impl SearchIndex {
                 Arc::clone(shared)
             })
             .collect();
-        if certs.len() <= KEEP_SPANS_UP_TO {
-            index.spans = certs.iter().map(|_| OnceLock::new()).collect();
-        }
+        index.spans = certs.iter().map(|_| OnceLock::new()).collect();
         Ok(index)
     }
 
@@ -1033,17 +1034,17 @@ impl SearchIndex {
         if matched.units == 0 {
             return Vec::new();
         }
-        if self.spans.is_empty() {
-            // A catalog too large to keep spans: from the text, as spans_of would.
-            let mut spans = Vec::new();
-            self.for_each_span(matched.key, cert, |span| spans.push(span));
-            merged(matched, spans.into_iter())
-        } else {
-            let of_key = self.spans_of(certs, key.cert).iter();
-            merged(
+        match self.spans_of(certs, key.cert) {
+            Some(kept) => merged(
                 matched,
-                of_key.copied().filter(|span| span.key == matched.key),
-            )
+                kept.iter().copied().filter(|span| span.key == matched.key),
+            ),
+            None => {
+                // Over the budget: this key's spans from the text, as spans_of makes them.
+                let mut spans = Vec::new();
+                self.for_each_span(matched.key, cert, |span| spans.push(span));
+                merged(matched, spans.into_iter())
+            }
         }
     }
 
@@ -1068,19 +1069,27 @@ impl SearchIndex {
         });
     }
 
-    /// The unit spans of every key of certificate `cert`, in key then text order.
-    fn spans_of(&self, certs: &[Certificate], cert: u32) -> &[Span] {
-        let Some(slot) = self.spans.get(cert as usize) else {
-            return &[];
-        };
-        slot.get_or_init(|| {
-            let c = cert as usize;
-            let mut spans = Vec::new();
-            for key_id in self.cert_keys[c]..self.cert_keys[c + 1] {
-                self.for_each_span(key_id, &certs[c], |span| spans.push(span));
-            }
-            spans.into_boxed_slice()
-        })
+    /// The unit spans of every key of certificate `cert`, in key then text order: kept, or
+    /// made and kept; `None` when they are not kept and the budget is spent.
+    fn spans_of(&self, certs: &[Certificate], cert: u32) -> Option<&[Span]> {
+        let slot = self.spans.get(cert as usize)?;
+        if let Some(kept) = slot.get() {
+            return Some(kept);
+        }
+        // A soft limit: hits shown at the same moment may pass it by an entry each.
+        if self.span_bytes.load(Ordering::Relaxed) >= KEEP_SPANS_BYTES {
+            return None;
+        }
+        let c = cert as usize;
+        let mut spans = Vec::new();
+        for key_id in self.cert_keys[c]..self.cert_keys[c + 1] {
+            self.for_each_span(key_id, &certs[c], |span| spans.push(span));
+        }
+        let bytes = spans.len() * std::mem::size_of::<Span>();
+        if slot.set(spans.into_boxed_slice()).is_ok() {
+            self.span_bytes.fetch_add(bytes, Ordering::Relaxed);
+        }
+        slot.get().map(|kept| &**kept)
     }
 }
 
@@ -1663,8 +1672,9 @@ fn merged(matched: Matched, spans: impl Iterator<Item = Span>) -> Vec<(usize, us
     out
 }
 
-/// Largest catalog whose highlight spans are kept (tens of bytes per key: a few MB at most).
-const KEEP_SPANS_UP_TO: usize = 20_000;
+/// Bytes of highlight spans an index keeps (16 bytes a unit of a key, a few hundred an entry:
+/// every entry of a catalog of some 10,000, the entries shown first of a larger one).
+const KEEP_SPANS_BYTES: usize = 4 << 20;
 
 /// Score floors for successive passes over the lists, from near the `highest` bound down to
 /// nothing: a pass at a high floor only walks the rarest lists, which is quick, and usually
@@ -2307,7 +2317,7 @@ mod tests {
                     highlights_from_text(catalog, &hit),
                     "{query:?} {hit:?}"
                 );
-                // The path of catalogs too large to keep spans.
+                // The path of entries not kept once the span budget is spent.
                 let index = catalog.index();
                 let key = &index.keys[hit.matched.key as usize];
                 let mut spans = Vec::new();
