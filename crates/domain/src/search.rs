@@ -1693,9 +1693,9 @@ fn floors(highest: f64) -> impl Iterator<Item = f64> {
 fn max_score(
     lists: &[&[u32]],
     reaches: &[Reach],
-    bound: &dyn Bound,
+    bound: &impl Bound,
     floor: f64,
-    ids: &dyn CertIds,
+    ids: &impl CertIds,
     top: &mut TopK,
     offer: &mut dyn FnMut(u32) -> Option<f64>,
 ) {
