@@ -309,6 +309,10 @@ pub struct SearchIndex {
     /// (see [`KEY_BITS`]).
     postings: Vec<u32>,
     posting_starts: Vec<u32>,
+    /// Vocabulary id `v` -> `layer << KEY_BITS | offset` where each layer of its postings
+    /// starts: `layer_runs[layer_run_starts[v]..layer_run_starts[v + 1]]`.
+    layer_runs: Vec<u32>,
+    layer_run_starts: Vec<u32>,
     /// Vocabulary id `v` -> the keys whose rarest unit is `v` (ascending): a key made only of
     /// query words is among those of one of them.
     anchors: Vec<u32>,
@@ -474,6 +478,24 @@ impl SearchIndex {
             index.postings[starts[v] as usize..starts[v + 1] as usize].sort_unstable();
         }
         index.posting_starts = starts;
+
+        // Where each list's key length changes, so a query finds its layers without searching.
+        let mut runs = Vec::new();
+        let mut run_starts = Vec::with_capacity(vocab_len + 1);
+        run_starts.push(0u32);
+        for v in 0..vocab_len as u32 {
+            let mut layer = u32::MAX;
+            for (offset, &posting) in index.postings_of(v).iter().enumerate() {
+                if posting >> KEY_BITS != layer {
+                    layer = posting >> KEY_BITS;
+                    runs.push(layer << KEY_BITS | offset as u32);
+                }
+            }
+            run_starts.push(runs.len() as u32);
+        }
+        runs.shrink_to_fit();
+        index.layer_runs = runs;
+        index.layer_run_starts = run_starts;
 
         // Each key under its rarest unit (fewest postings, then lowest id).
         let df = |v: u32| index.posting_starts[v as usize + 1] - index.posting_starts[v as usize];
@@ -670,6 +692,11 @@ impl SearchIndex {
     fn postings_of(&self, vocab: u32) -> &[u32] {
         let v = vocab as usize;
         &self.postings[self.posting_starts[v] as usize..self.posting_starts[v + 1] as usize]
+    }
+
+    fn layer_runs_of(&self, vocab: u32) -> &[u32] {
+        let v = vocab as usize;
+        &self.layer_runs[self.layer_run_starts[v] as usize..self.layer_run_starts[v + 1] as usize]
     }
 
     fn context_of(&self, cert: u32) -> &[u32] {
@@ -1295,17 +1322,16 @@ impl Run<'_> {
             .collect();
         // Each list's part for each layer (one key length) it has postings in.
         let mut parts: Vec<Vec<&[u32]>> = vec![Vec::new(); MAX_LAYER as usize + 1];
-        for (j, list) in lists.iter().enumerate() {
-            let mut pos = 0;
-            while pos < list.len() {
-                let layer = list[pos] >> KEY_BITS;
-                let len = list[pos..].partition_point(|&p| p >> KEY_BITS <= layer);
-                let of_layer = &mut parts[layer as usize];
+        for (j, (list, l)) in lists.iter().zip(&query.lists).enumerate() {
+            let runs = index.layer_runs_of(l.vocab);
+            for (k, &run) in runs.iter().enumerate() {
+                let start = (run & KEY_MASK) as usize;
+                let end = runs.get(k + 1).map_or(list.len(), |&r| (r & KEY_MASK) as usize);
+                let of_layer = &mut parts[(run >> KEY_BITS) as usize];
                 if of_layer.is_empty() {
                     of_layer.resize(lists.len(), &[]);
                 }
-                of_layer[j] = &list[pos..pos + len];
-                pos += len;
+                of_layer[j] = &list[start..end];
             }
         }
         // Layers by the best score a key of theirs can reach, best first: keys shorter than
