@@ -762,6 +762,8 @@ impl SearchIndex {
     }
 
     /// Scores every certificate that has a key matching the query: quickest when few do.
+    /// Works from the postings themselves: each (key, list) pair is one match of the key, so
+    /// only the keys that match are scored, and none needs a look-up in the query's lists.
     fn search_all(
         &self,
         certs: &[Certificate],
@@ -769,29 +771,61 @@ impl SearchIndex {
         filter: &CertificateFilter,
         limit: usize,
     ) -> SearchOutcome {
-        let run = Run {
-            index: self,
-            query: prepared,
-            evals: FastMap::default(),
-        };
-        let postings = prepared.lists.iter().map(|l| self.postings_of(l.vocab));
-        let mut matching: Vec<u32> =
-            Vec::with_capacity(postings.clone().map(<[u32]>::len).sum::<usize>() + 1);
-        matching.extend(
-            postings
-                .flatten()
-                .map(|&posting| self.keys[(posting & KEY_MASK) as usize].cert)
-                .chain(prepared.whole_key.map(|k| self.keys[k as usize].cert)),
-        );
-        matching.sort_unstable();
-        matching.dedup();
-        // Each entry is scored once here: no need for the run's memo.
-        let mut ranked: Vec<(u32, Eval)> = Vec::with_capacity(matching.len());
-        ranked.extend(
-            matching
-                .into_iter()
-                .filter_map(|cert| run.compute(cert).map(|e| (cert, e))),
-        );
+        // `key << 32 | list`, sorted: the matches of each key together, keys in id order (and
+        // so certificates in catalog order). The whole-query key comes with no list, since
+        // its compact form may equal the query's with none of its words ("hciedatacom").
+        const NO_LIST: u64 = u32::MAX as u64;
+        let volume: usize = prepared
+            .lists
+            .iter()
+            .map(|l| self.postings_of(l.vocab).len())
+            .sum();
+        let mut found: Vec<u64> = Vec::with_capacity(volume + 1);
+        for (li, list) in prepared.lists.iter().enumerate() {
+            found.extend(
+                self.postings_of(list.vocab)
+                    .iter()
+                    .map(|&posting| u64::from(posting & KEY_MASK) << 32 | li as u64),
+            );
+        }
+        if let Some(whole) = prepared.whole_key {
+            found.push(u64::from(whole) << 32 | NO_LIST);
+        }
+        found.sort_unstable();
+        // What each key found matches, in key order.
+        let mut accs: Vec<(u32, KeyAcc)> = Vec::with_capacity(found.len());
+        for &item in &found {
+            let key_id = (item >> 32) as u32;
+            if accs.last().is_none_or(|&(k, _)| k != key_id) {
+                accs.push((key_id, KeyAcc::default()));
+            }
+            let li = (item & NO_LIST) as usize;
+            let (Some(list), Some((_, acc))) = (prepared.lists.get(li), accs.last_mut()) else {
+                continue;
+            };
+            let units = self.units(&self.keys[key_id as usize]);
+            let pos = units.iter().position(|&u| u == list.vocab).unwrap_or(64);
+            for &(qi, quality) in &list.matches {
+                acc.record(qi, quality, pos);
+            }
+        }
+        let mut ranked: Vec<(u32, Eval)> = Vec::with_capacity(accs.len());
+        for of_cert in accs
+            .chunk_by(|(a, _), (b, _)| self.keys[*a as usize].cert == self.keys[*b as usize].cert)
+        {
+            let cert = self.keys[of_cert[0].0 as usize].cert;
+            let whole_acc = |whole: u32| {
+                of_cert
+                    .iter()
+                    .find(|&&(k, _)| k == whole)
+                    .map_or_else(KeyAcc::default, |&(_, acc)| acc)
+            };
+            // Only the whole-query key can be here with no match.
+            let matching = of_cert.iter().filter(|(_, acc)| acc.matched_any()).copied();
+            if let Some(eval) = self.eval_of(prepared, cert, whole_acc, matching) {
+                ranked.push((cert, eval));
+            }
+        }
         let sure = ranked
             .iter()
             .filter(|(_, e)| e.best.score >= SURE_HIT)
@@ -984,8 +1018,73 @@ impl SearchIndex {
         out
     }
 
+    /// Scores certificate `cert` from what each of its matching keys matches (`keys`, in key
+    /// order, none left out); `whole_acc` gives what the whole-query key matches when it is
+    /// one of them. `None` when nothing of it matches.
+    fn eval_of(
+        &self,
+        query: &Prepared,
+        cert: u32,
+        whole_acc: impl FnOnce(u32) -> KeyAcc,
+        keys: impl Iterator<Item = (u32, KeyAcc)>,
+    ) -> Option<Eval> {
+        let mut best: Option<(Candidate, KeyAcc)> = None;
+        if let Some(whole) = query.whole_key {
+            let key = &self.keys[whole as usize];
+            if key.cert == cert {
+                let score = match key.field.kind() {
+                    MatchKind::Exact => SCORE_EXACT,
+                    MatchKind::Abbreviation => SCORE_ABBREVIATION,
+                    _ => SCORE_ALIAS,
+                };
+                let candidate = Candidate {
+                    key: whole,
+                    score,
+                    kind: key.field.kind(),
+                    covers_query: true,
+                };
+                best = Some((candidate, whole_acc(whole)));
+            }
+        }
+        let mut partial: f64 = 0.0;
+        for (key_id, acc) in keys {
+            let key = &self.keys[key_id as usize];
+            let part = partial_candidate(key_id, self.units(key).len(), &acc, query.n);
+            partial = partial.max(part.score);
+            let candidate = self
+                .sure_candidate(key_id, key, &acc, &query.query_vocab)
+                .unwrap_or(part);
+            match &best {
+                Some((current, _)) if !candidate.beats(current) => {}
+                _ => best = Some((candidate, acc)),
+            }
+        }
+        let (mut best, acc) = best?;
+        let context = self.context_of(cert);
+        let covered = query
+            .query_vocab
+            .iter()
+            .filter(|v| v.is_some_and(|v| context.binary_search(&v).is_ok()))
+            .count();
+        let context_score = SCORE_CONTEXT_MAX * covered as f64 / query.query_vocab.len() as f64;
+        // Words can come from several texts of one entry ("电气电子工程师学会" is the issuer,
+        // "会士" the name): coverage of the query by everything the entry says, a little below
+        // a single key covering it.
+        if best.score < SURE_HIT && context_score > best.score {
+            best.score = context_score;
+            best.kind = MatchKind::Partial;
+        }
+        Some(Eval {
+            best,
+            acc,
+            partial,
+            context: context_score,
+        })
+    }
+
     /// The candidate a key makes: sure when the key is all query words and the rest of the
     /// query is the entry's own words, partial otherwise.
+    #[cfg(test)]
     fn score(
         &self,
         key_id: u32,
@@ -993,25 +1092,38 @@ impl SearchIndex {
         acc: &KeyAcc,
         query_vocab: &[Option<u32>],
     ) -> Candidate {
+        self.sure_candidate(key_id, key, acc, query_vocab)
+            .unwrap_or_else(|| {
+                partial_candidate(key_id, self.units(key).len(), acc, query_vocab.len())
+            })
+    }
+
+    /// The sure candidate a key makes, if any: the key is all query words and the rest of the
+    /// query is the entry's own words.
+    fn sure_candidate(
+        &self,
+        key_id: u32,
+        key: &Key,
+        acc: &KeyAcc,
+        query_vocab: &[Option<u32>],
+    ) -> Option<Candidate> {
         let n_query = query_vocab.len();
         let units = self.units(key);
         let key_all_exact = acc.key_exact_mask.count_ones() as usize == units.len();
-        if key_all_exact && key.field.kind().names_entry() {
-            let context = self.context_of(key.cert);
-            let own_words = (0..n_query).all(|qi| {
-                acc.exact_mask & (1 << qi) != 0
-                    || query_vocab[qi].is_some_and(|v| context.binary_search(&v).is_ok())
-            });
-            if own_words {
-                return Candidate {
-                    key: key_id,
-                    score: SCORE_KEY_WITH_OWN_WORDS,
-                    kind: key.field.kind(),
-                    covers_query: true,
-                };
-            }
+        if !(key_all_exact && key.field.kind().names_entry()) {
+            return None;
         }
-        partial_candidate(key_id, units.len(), acc, n_query)
+        let context = self.context_of(key.cert);
+        let own_words = (0..n_query).all(|qi| {
+            acc.exact_mask & (1 << qi) != 0
+                || query_vocab[qi].is_some_and(|v| context.binary_search(&v).is_ok())
+        });
+        own_words.then_some(Candidate {
+            key: key_id,
+            score: SCORE_KEY_WITH_OWN_WORDS,
+            kind: key.field.kind(),
+            covers_query: true,
+        })
     }
 
     /// Half-open character ranges of a hit's matched field that the query matched. `matched`
@@ -1187,62 +1299,14 @@ impl Run<'_> {
     }
 
     fn compute(&self, cert: u32) -> Option<Eval> {
-        let index = self.index;
-        let query = self.query;
-        let mut best: Option<(Candidate, KeyAcc)> = None;
-        if let Some(whole) = query.whole_key {
-            let key = &index.keys[whole as usize];
-            if key.cert == cert {
-                let score = match key.field.kind() {
-                    MatchKind::Exact => SCORE_EXACT,
-                    MatchKind::Abbreviation => SCORE_ABBREVIATION,
-                    _ => SCORE_ALIAS,
-                };
-                let candidate = Candidate {
-                    key: whole,
-                    score,
-                    kind: key.field.kind(),
-                    covers_query: true,
-                };
-                best = Some((candidate, self.key_acc(whole).unwrap_or_default()));
-            }
-        }
-        let mut partial: f64 = 0.0;
         let c = cert as usize;
-        for key_id in index.cert_keys[c]..index.cert_keys[c + 1] {
-            let Some(acc) = self.key_acc(key_id) else {
-                continue;
-            };
-            let key = &index.keys[key_id as usize];
-            let units = index.units(key).len();
-            partial = partial.max(partial_candidate(key_id, units, &acc, query.n).score);
-            let candidate = index.score(key_id, key, &acc, &query.query_vocab);
-            match &best {
-                Some((current, _)) if !candidate.beats(current) => {}
-                _ => best = Some((candidate, acc)),
-            }
-        }
-        let (mut best, acc) = best?;
-        let context = index.context_of(cert);
-        let covered = query
-            .query_vocab
-            .iter()
-            .filter(|v| v.is_some_and(|v| context.binary_search(&v).is_ok()))
-            .count();
-        let context_score = SCORE_CONTEXT_MAX * covered as f64 / query.query_vocab.len() as f64;
-        // Words can come from several texts of one entry ("电气电子工程师学会" is the issuer,
-        // "会士" the name): coverage of the query by everything the entry says, a little below
-        // a single key covering it.
-        if best.score < SURE_HIT && context_score > best.score {
-            best.score = context_score;
-            best.kind = MatchKind::Partial;
-        }
-        Some(Eval {
-            best,
-            acc,
-            partial,
-            context: context_score,
-        })
+        let keys = self.index.cert_keys[c]..self.index.cert_keys[c + 1];
+        self.index.eval_of(
+            self.query,
+            cert,
+            |whole| self.key_acc(whole).unwrap_or_default(),
+            keys.filter_map(|key_id| self.key_acc(key_id).map(|acc| (key_id, acc))),
+        )
     }
 
     /// Every certificate with a sure score, whatever the filter.
@@ -1868,6 +1932,11 @@ struct KeyAcc {
 }
 
 impl KeyAcc {
+    /// Whether any query unit matched the key.
+    fn matched_any(&self) -> bool {
+        self.exact_mask | self.prefix_mask | self.fuzzy_mask != 0
+    }
+
     /// Query unit `qi` matched the key's unit at `pos` with `quality`.
     fn record(&mut self, qi: usize, quality: f64, pos: usize) {
         let bit = 1u64 << qi;
