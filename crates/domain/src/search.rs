@@ -521,15 +521,14 @@ impl SearchIndex {
             }
         }
 
-        // The variants of `deletions`, made in one reused buffer.
+        // The one-character deletions of each word, made in one reused buffer.
         let mut variant = String::new();
         for (id, text) in index.texts.iter().enumerate() {
             if text.chars().count() >= MIN_FUZZY_CHARS && !text.chars().any(crate::text::is_cjk) {
-                for (at, c) in text.char_indices() {
-                    variant.clear();
-                    variant.push_str(&text[..at]);
-                    variant.push_str(&text[at + c.len_utf8()..]);
-                    index.deletes.push((hash_str(&variant), id as u32));
+                for at in text.char_indices() {
+                    index
+                        .deletes
+                        .push((hash_str(deletion(text, at, &mut variant)), id as u32));
                 }
             }
         }
@@ -927,18 +926,38 @@ impl SearchIndex {
 
     /// The query's units, what each matches in the vocabulary, and its whole-query key.
     fn prepare(&self, certs: &[Certificate], query: &QueryText) -> Option<Prepared> {
-        let analyzed = analyze(query.as_str());
-        let mut query_units = analyzed.distinct_units();
-        query_units.truncate(MAX_QUERY_UNITS);
-        if query_units.is_empty() {
+        // The distinct units (the first MAX_QUERY_UNITS of them), one after the other in one
+        // buffer: `analyze` and `distinct_units` would make a `String` per unit.
+        let mut unit_texts = String::with_capacity(2 * query.as_str().len());
+        let mut unit_ends: Vec<usize> = Vec::new();
+        let compact = for_each_unit_with_compact(query.as_str(), |unit| {
+            let mut start = 0;
+            for &end in &unit_ends {
+                if unit_texts[start..end] == *unit.text {
+                    return;
+                }
+                start = end;
+            }
+            if unit_ends.len() < MAX_QUERY_UNITS {
+                unit_texts.push_str(unit.text);
+                unit_ends.push(unit_texts.len());
+            }
+        });
+        if unit_ends.is_empty() {
             return None;
         }
         let mut lists: Vec<QueryList> = Vec::new();
-        let mut query_vocab: Vec<Option<u32>> = Vec::with_capacity(query_units.len());
-        for (qi, unit) in query_units.iter().enumerate() {
-            let exact = self.vocab.get(*unit).copied();
+        let mut query_vocab: Vec<Option<u32>> = Vec::with_capacity(unit_ends.len());
+        let mut expanded: Vec<(u32, f64)> = Vec::new();
+        let mut start = 0;
+        for (qi, &end) in unit_ends.iter().enumerate() {
+            let unit = &unit_texts[start..end];
+            start = end;
+            let exact = self.vocab.get(unit).copied();
             query_vocab.push(exact);
-            for (vocab, quality) in self.expand(unit, exact) {
+            expanded.clear();
+            self.expand(unit, exact, &mut expanded);
+            for &(vocab, quality) in &expanded {
                 match lists.iter_mut().find(|l| l.vocab == vocab) {
                     Some(list) => list.matches.push((qi, quality)),
                     None => lists.push(QueryList {
@@ -956,9 +975,9 @@ impl SearchIndex {
         let mut exact_vocab: Vec<u32> = query_vocab.iter().flatten().copied().collect();
         exact_vocab.sort_unstable();
         exact_vocab.dedup();
-        let whole_key = self.whole_key(certs, &analyzed.compact);
+        let whole_key = self.whole_key(certs, &compact);
         Some(Prepared {
-            n: query_units.len(),
+            n: unit_ends.len(),
             query_vocab,
             lists,
             exact_vocab,
@@ -966,11 +985,12 @@ impl SearchIndex {
         })
     }
 
-    /// Vocabulary entries a query unit matches, with the quality of each match.
-    fn expand(&self, unit: &str, exact: Option<u32>) -> Vec<(u32, f64)> {
-        let mut out: Vec<(u32, f64)> = exact.map(|id| (id, QUALITY_EXACT)).into_iter().collect();
+    /// Vocabulary entries a query unit matches, with the quality of each match, onto `out`
+    /// (empty).
+    fn expand(&self, unit: &str, exact: Option<u32>, out: &mut Vec<(u32, f64)>) {
+        out.extend(exact.map(|id| (id, QUALITY_EXACT)));
         if unit.chars().any(crate::text::is_cjk) {
-            return out;
+            return;
         }
         let chars = unit.chars().count();
         if chars >= MIN_PREFIX_CHARS {
@@ -988,9 +1008,15 @@ impl SearchIndex {
         }
         if exact.is_none() && chars >= MIN_FUZZY_CHARS {
             let mut seen: Vec<u32> = Vec::new();
-            let probes = std::iter::once(unit.to_owned()).chain(deletions(unit));
-            for probe in probes {
-                let hash = hash_str(&probe);
+            let mut variant = String::with_capacity(unit.len());
+            let probes = std::iter::once(None).chain(unit.char_indices().map(Some));
+            for deleted in probes {
+                // The unit itself, then each of its one-character deletions.
+                let probe = match deleted {
+                    None => unit,
+                    Some(at) => deletion(unit, at, &mut variant),
+                };
+                let hash = hash_str(probe);
                 let start = self.deletes.partition_point(|&(h, _)| h < hash);
                 let ids = self.deletes[start..]
                     .iter()
@@ -1007,15 +1033,14 @@ impl SearchIndex {
                 }
             }
             // A one-character deletion of the query may itself be a vocabulary word ("accca").
-            for probe in deletions(unit) {
-                if let Some(&id) = self.vocab.get(probe.as_str())
+            for at in unit.char_indices() {
+                if let Some(&id) = self.vocab.get(deletion(unit, at, &mut variant))
                     && !out.iter().any(|(o, _)| *o == id)
                 {
                     out.push((id, QUALITY_FUZZY));
                 }
             }
         }
-        out
     }
 
     /// Scores certificate `cert` from what each of its matching keys matches (`keys`, in key
@@ -1981,16 +2006,12 @@ fn contains_name(query: &Analyzed, name: &Analyzed) -> bool {
             .all(|unit| query_units.contains(unit))
 }
 
-fn deletions(word: &str) -> impl Iterator<Item = String> + '_ {
-    let chars: Vec<char> = word.chars().collect();
-    (0..chars.len()).map(move |skip| {
-        chars
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| *i != skip)
-            .map(|(_, c)| *c)
-            .collect()
-    })
+/// `word` less its character `c` at byte `at`, made in `buf`.
+fn deletion<'a>(word: &str, (at, c): (usize, char), buf: &'a mut String) -> &'a str {
+    buf.clear();
+    buf.push_str(&word[..at]);
+    buf.push_str(&word[at + c.len_utf8()..]);
+    buf
 }
 
 fn hash_str(text: &str) -> u64 {
@@ -2150,7 +2171,9 @@ mod tests {
         for (qi, unit) in query_units.iter().enumerate() {
             let exact = index.vocab.get(*unit).copied();
             query_vocab.push(exact);
-            for (vocab_id, quality) in index.expand(unit, exact) {
+            let mut expanded = Vec::new();
+            index.expand(unit, exact, &mut expanded);
+            for (vocab_id, quality) in expanded {
                 for &posting in index.postings_of(vocab_id) {
                     let key_id = posting & KEY_MASK;
                     let units = index.units(&index.keys[key_id as usize]);
