@@ -14,7 +14,8 @@ use std::sync::{Arc, OnceLock};
 use crate::catalog::{Certificate, NotListed};
 use crate::level::TitleLevel;
 use crate::text::{
-    Analyzed, analyze, compact, for_each_unit, for_each_unit_with_compact, normalize,
+    Analyzed, analyze, compact, compact_equals, for_each_unit, for_each_unit_with_compact,
+    normalize,
 };
 
 /// Score at or above which a result names its entry for sure.
@@ -695,7 +696,10 @@ impl SearchIndex {
             .iter()
             .take_while(|&&(f, _)| f == fingerprint)
             .map(|&(_, key)| key)
-            .find(|&key| self.compact_of(certs, key) == compact)
+            .find(|&key| {
+                let key = &self.keys[key as usize];
+                compact_equals(key.field.text(&certs[key.cert as usize]), compact)
+            })
     }
 
     /// The not-listed entry one of whose names the query contains, if any.

@@ -279,6 +279,38 @@ pub fn compact(text: &str) -> String {
     out
 }
 
+/// Whether [`compact`] of `text` is `compact`, without making it: a whole-query match is
+/// confirmed against a key's text once per search. ASCII text (most names) is read word by
+/// word as [`for_each_word`] would cut it: runs of ASCII letters and digits, lower-cased, less
+/// the noise words.
+pub(crate) fn compact_equals(text: &str, compact: &str) -> bool {
+    if !text.is_ascii() {
+        let mut rest = Some(compact);
+        for_each_word(text, |word| {
+            rest = rest.and_then(|rest| rest.strip_prefix(word.text));
+        });
+        return rest.is_some_and(str::is_empty);
+    }
+    let mut rest = compact.as_bytes();
+    for raw in text.split(|c: char| !c.is_ascii_alphanumeric()) {
+        if raw.is_empty() || LATIN_NOISE.iter().any(|n| n.eq_ignore_ascii_case(raw)) {
+            continue;
+        }
+        let Some((head, tail)) = rest.split_at_checked(raw.len()) else {
+            return false;
+        };
+        if !head
+            .iter()
+            .zip(raw.bytes())
+            .all(|(&a, b)| a == b.to_ascii_lowercase())
+        {
+            return false;
+        }
+        rest = tail;
+    }
+    rest.is_empty()
+}
+
 /// ASCII and CJK Unified Ideographs, which NFKC leaves as they are and lower-casing changes
 /// at most by ASCII case: most catalog text, folded without an NFKC iterator per character.
 fn folds_to_itself(c: char) -> bool {
@@ -538,6 +570,24 @@ mod tests {
                 .map(|u| (u.text, u.cjk, u.start, u.end))
                 .collect();
             proptest::prop_assert_eq!(streamed, owned);
+        }
+
+        #[test]
+        fn compact_equals_is_compact_then_compare(
+            text in "([ -~]|[ＡＣＦｆ证书持证人精算师华为会员（）éﬁ]|certified|The|OF){0,16}",
+            other in "([a-z0-9]|[证书精算师华为会员]|the|certified){0,8}",
+            take in 0usize..20,
+        ) {
+            let made = compact(&text);
+            proptest::prop_assert!(compact_equals(&text, &made));
+            for candidate in [
+                other.clone(),
+                made.chars().take(take).collect::<String>(),
+                format!("{made}{other}"),
+                format!("{other}{made}"),
+            ] {
+                proptest::prop_assert_eq!(compact_equals(&text, &candidate), made == candidate);
+            }
         }
 
         #[test]
