@@ -933,20 +933,23 @@ impl SearchIndex {
         // The distinct units (the first MAX_QUERY_UNITS of them), one after the other in one
         // buffer: `analyze` and `distinct_units` would make a `String` per unit.
         let mut unit_texts = String::with_capacity(2 * query.as_str().len());
-        let mut unit_ends: Vec<usize> = Vec::new();
+        let mut ends = [0usize; MAX_QUERY_UNITS];
+        let mut n = 0;
         let compact = for_each_unit_with_compact(query.as_str(), |unit| {
             let mut start = 0;
-            for &end in &unit_ends {
+            for &end in &ends[..n] {
                 if unit_texts[start..end] == *unit.text {
                     return;
                 }
                 start = end;
             }
-            if unit_ends.len() < MAX_QUERY_UNITS {
+            if n < MAX_QUERY_UNITS {
                 unit_texts.push_str(unit.text);
-                unit_ends.push(unit_texts.len());
+                ends[n] = unit_texts.len();
+                n += 1;
             }
         });
+        let unit_ends = &ends[..n];
         if unit_ends.is_empty() {
             return None;
         }
@@ -966,7 +969,7 @@ impl SearchIndex {
                     Some(list) => list.matches.push((qi, quality)),
                     None => lists.push(QueryList {
                         vocab,
-                        matches: vec![(qi, quality)],
+                        matches: Matches::one((qi, quality)),
                         reach: Reach::default(),
                     }),
                 }
@@ -1275,9 +1278,64 @@ struct Prepared {
 #[derive(Debug)]
 struct QueryList {
     vocab: u32,
-    matches: Vec<(usize, f64)>,
+    matches: Matches,
     /// What an id in this list can match, for bounds.
     reach: Reach,
+}
+
+/// The (query unit, quality) pairs of one [`QueryList`]: nearly always one, so the first few
+/// are kept in place (a `Vec` a list was a good part of the allocations of a small search).
+#[derive(Debug)]
+struct Matches {
+    first: [(usize, f64); INLINE_MATCHES],
+    len: usize,
+    /// All of them, once there are more than fit in `first`.
+    all: Vec<(usize, f64)>,
+}
+
+const INLINE_MATCHES: usize = 2;
+
+impl Matches {
+    fn one(m: (usize, f64)) -> Matches {
+        Matches {
+            first: [m; INLINE_MATCHES],
+            len: 1,
+            all: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, m: (usize, f64)) {
+        if self.len < INLINE_MATCHES {
+            self.first[self.len] = m;
+        } else {
+            if self.all.is_empty() {
+                self.all.extend_from_slice(&self.first);
+            }
+            self.all.push(m);
+        }
+        self.len += 1;
+    }
+}
+
+impl std::ops::Deref for Matches {
+    type Target = [(usize, f64)];
+
+    fn deref(&self) -> &[(usize, f64)] {
+        if self.len <= INLINE_MATCHES {
+            &self.first[..self.len]
+        } else {
+            &self.all
+        }
+    }
+}
+
+impl<'a> IntoIterator for &'a Matches {
+    type Item = &'a (usize, f64);
+    type IntoIter = std::slice::Iter<'a, (usize, f64)>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
 }
 
 /// Everything search needs to know about one certificate for one query.
@@ -2060,6 +2118,18 @@ mod tests {
                 h.is_sure(),
             )
         })
+    }
+
+    #[test]
+    fn matches_keep_every_pair_in_order_past_the_inline_ones() {
+        let pairs: Vec<(usize, f64)> = (0..5).map(|qi| (qi, 1.0 - qi as f64 / 10.0)).collect();
+        let mut matches = Matches::one(pairs[0]);
+        assert_eq!(&*matches, &pairs[..1]);
+        for (n, &pair) in pairs.iter().enumerate().skip(1) {
+            matches.push(pair);
+            assert_eq!(&*matches, &pairs[..=n]);
+            assert_eq!(matches.into_iter().count(), n + 1);
+        }
     }
 
     #[test]
