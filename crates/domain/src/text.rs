@@ -222,6 +222,32 @@ pub fn for_each_unit(text: &str, mut f: impl FnMut(UnitRef<'_>)) {
 /// what [`analyze`] finds, without a `String` per unit (the index build's path).
 pub(crate) fn for_each_unit_with_compact(text: &str, mut f: impl FnMut(UnitRef<'_>)) -> String {
     let mut compact = String::with_capacity(text.len());
+    if text.is_ascii() {
+        // NFKC leaves ASCII as it is: the words are the runs of ASCII letters and digits,
+        // lower-cased, less the noise words, one unit each, a character a byte. Each is
+        // lower-cased straight into `compact`, no scratch buffers (most queries are ASCII).
+        let mut start = 0;
+        for raw in text.split(|c: char| !c.is_ascii_alphanumeric()) {
+            let (at, end) = (start, start + raw.len());
+            start = end + 1;
+            if raw.is_empty() {
+                continue;
+            }
+            let from = compact.len();
+            compact.extend(raw.chars().map(|c| c.to_ascii_lowercase()));
+            if LATIN_NOISE.contains(&&compact[from..]) {
+                compact.truncate(from);
+                continue;
+            }
+            f(UnitRef {
+                text: &compact[from..],
+                cjk: false,
+                start: at,
+                end,
+            });
+        }
+        return compact;
+    }
     for_each_word(text, |word| {
         compact.push_str(word.text);
         units_of(word, &mut f);
@@ -570,6 +596,17 @@ mod tests {
                 .map(|u| (u.text, u.cjk, u.start, u.end))
                 .collect();
             proptest::prop_assert_eq!(streamed, owned);
+        }
+
+        #[test]
+        fn units_with_compact_are_those_of_analyze(
+            text in "([ -~]|[ＡＣＦｆ证书精算师华为会员（）éﬁ]|certified|The|OF|a|An){0,24}"
+        ) {
+            let mut units = Vec::new();
+            let compact = for_each_unit_with_compact(&text, |u| {
+                units.push(Unit { text: u.text.to_owned(), cjk: u.cjk, start: u.start, end: u.end })
+            });
+            proptest::prop_assert_eq!(Analyzed { units, compact }, analyze(&text));
         }
 
         #[test]
