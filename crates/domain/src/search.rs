@@ -7,14 +7,15 @@
 //! (score ≥ [`SURE_HIT`]) is given only to EXACT/ABBREVIATION/ALIAS matches of exactly one entry.
 
 use std::collections::{HashMap, HashSet};
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use crate::catalog::{Certificate, NotListed};
 use crate::level::TitleLevel;
 use crate::text::{
-    Analyzed, analyze, compact, for_each_unit, for_each_unit_with_compact, normalize,
+    Analyzed, analyze, compact, compact_equals, for_each_unit, for_each_unit_with_compact,
+    normalize,
 };
 
 /// Score at or above which a result names its entry for sure.
@@ -543,15 +544,14 @@ impl SearchIndex {
             }
         }
 
-        // The variants of `deletions`, made in one reused buffer.
+        // The one-character deletions of each word, made in one reused buffer.
         let mut variant = String::new();
         for (id, text) in index.texts.iter().enumerate() {
             if text.chars().count() >= MIN_FUZZY_CHARS && !text.chars().any(crate::text::is_cjk) {
-                for (at, c) in text.char_indices() {
-                    variant.clear();
-                    variant.push_str(&text[..at]);
-                    variant.push_str(&text[at + c.len_utf8()..]);
-                    index.deletes.push((hash_str(&variant), id as u32));
+                for at in text.char_indices() {
+                    index
+                        .deletes
+                        .push((hash_str(deletion(text, at, &mut variant)), id as u32));
                 }
             }
         }
@@ -723,7 +723,10 @@ impl SearchIndex {
             .iter()
             .take_while(|&&(f, _)| f == fingerprint)
             .map(|&(_, key)| key)
-            .find(|&key| self.compact_of(certs, key) == compact)
+            .find(|&key| {
+                let key = &self.keys[key as usize];
+                compact_equals(key.field.text(&certs[key.cert as usize]), compact)
+            })
     }
 
     /// The not-listed entry one of whose names the query contains, if any.
@@ -789,6 +792,8 @@ impl SearchIndex {
     }
 
     /// Scores every certificate that has a key matching the query: quickest when few do.
+    /// Works from the postings themselves: each (key, list) pair is one match of the key, so
+    /// only the keys that match are scored, and none needs a look-up in the query's lists.
     fn search_all(
         &self,
         certs: &[Certificate],
@@ -796,29 +801,61 @@ impl SearchIndex {
         filter: &CertificateFilter,
         limit: usize,
     ) -> SearchOutcome {
-        let run = Run {
-            index: self,
-            query: prepared,
-            evals: FastMap::default(),
-        };
-        let postings = prepared.lists.iter().map(|l| self.postings_of(l.vocab));
-        let mut matching: Vec<u32> =
-            Vec::with_capacity(postings.clone().map(<[u32]>::len).sum::<usize>() + 1);
-        matching.extend(
-            postings
-                .flatten()
-                .map(|&posting| self.keys[(posting & KEY_MASK) as usize].cert)
-                .chain(prepared.whole_key.map(|k| self.keys[k as usize].cert)),
-        );
-        matching.sort_unstable();
-        matching.dedup();
-        // Each entry is scored once here: no need for the run's memo.
-        let mut ranked: Vec<(u32, Eval)> = Vec::with_capacity(matching.len());
-        ranked.extend(
-            matching
-                .into_iter()
-                .filter_map(|cert| run.compute(cert).map(|e| (cert, e))),
-        );
+        // `key << 32 | list`, sorted: the matches of each key together, keys in id order (and
+        // so certificates in catalog order). The whole-query key comes with no list, since
+        // its compact form may equal the query's with none of its words ("hciedatacom").
+        const NO_LIST: u64 = u32::MAX as u64;
+        let volume: usize = prepared
+            .lists
+            .iter()
+            .map(|l| self.postings_of(l.vocab).len())
+            .sum();
+        let mut found: Vec<u64> = Vec::with_capacity(volume + 1);
+        for (li, list) in prepared.lists.iter().enumerate() {
+            found.extend(
+                self.postings_of(list.vocab)
+                    .iter()
+                    .map(|&posting| u64::from(posting & KEY_MASK) << 32 | li as u64),
+            );
+        }
+        if let Some(whole) = prepared.whole_key {
+            found.push(u64::from(whole) << 32 | NO_LIST);
+        }
+        found.sort_unstable();
+        // What each key found matches, in key order.
+        let mut accs: Vec<(u32, KeyAcc)> = Vec::with_capacity(found.len());
+        for &item in &found {
+            let key_id = (item >> 32) as u32;
+            if accs.last().is_none_or(|&(k, _)| k != key_id) {
+                accs.push((key_id, KeyAcc::default()));
+            }
+            let li = (item & NO_LIST) as usize;
+            let (Some(list), Some((_, acc))) = (prepared.lists.get(li), accs.last_mut()) else {
+                continue;
+            };
+            let units = self.units(&self.keys[key_id as usize]);
+            let pos = units.iter().position(|&u| u == list.vocab).unwrap_or(64);
+            for &(qi, quality) in &list.matches {
+                acc.record(qi, quality, pos);
+            }
+        }
+        let mut ranked: Vec<(u32, Eval)> = Vec::with_capacity(accs.len());
+        for of_cert in accs
+            .chunk_by(|(a, _), (b, _)| self.keys[*a as usize].cert == self.keys[*b as usize].cert)
+        {
+            let cert = self.keys[of_cert[0].0 as usize].cert;
+            let whole_acc = |whole: u32| {
+                of_cert
+                    .iter()
+                    .find(|&&(k, _)| k == whole)
+                    .map_or_else(KeyAcc::default, |&(_, acc)| acc)
+            };
+            // Only the whole-query key can be here with no match.
+            let matching = of_cert.iter().filter(|(_, acc)| acc.matched_any()).copied();
+            if let Some(eval) = self.eval_of(prepared, cert, whole_acc, matching) {
+                ranked.push((cert, eval));
+            }
+        }
         let sure = ranked
             .iter()
             .filter(|(_, e)| e.best.score >= SURE_HIT)
@@ -920,23 +957,46 @@ impl SearchIndex {
 
     /// The query's units, what each matches in the vocabulary, and its whole-query key.
     fn prepare(&self, certs: &[Certificate], query: &QueryText) -> Option<Prepared> {
-        let analyzed = analyze(query.as_str());
-        let mut query_units = analyzed.distinct_units();
-        query_units.truncate(MAX_QUERY_UNITS);
-        if query_units.is_empty() {
+        // The distinct units (the first MAX_QUERY_UNITS of them), one after the other in one
+        // buffer: `analyze` and `distinct_units` would make a `String` per unit.
+        let mut unit_texts = String::with_capacity(2 * query.as_str().len());
+        let mut ends = [0usize; MAX_QUERY_UNITS];
+        let mut n = 0;
+        let compact = for_each_unit_with_compact(query.as_str(), |unit| {
+            let mut start = 0;
+            for &end in &ends[..n] {
+                if unit_texts[start..end] == *unit.text {
+                    return;
+                }
+                start = end;
+            }
+            if n < MAX_QUERY_UNITS {
+                unit_texts.push_str(unit.text);
+                ends[n] = unit_texts.len();
+                n += 1;
+            }
+        });
+        let unit_ends = &ends[..n];
+        if unit_ends.is_empty() {
             return None;
         }
         let mut lists: Vec<QueryList> = Vec::new();
-        let mut query_vocab: Vec<Option<u32>> = Vec::with_capacity(query_units.len());
-        for (qi, unit) in query_units.iter().enumerate() {
-            let exact = self.vocab.get(*unit).copied();
+        let mut query_vocab: Vec<Option<u32>> = Vec::with_capacity(unit_ends.len());
+        let mut expanded: Vec<(u32, f64)> = Vec::new();
+        let mut start = 0;
+        for (qi, &end) in unit_ends.iter().enumerate() {
+            let unit = &unit_texts[start..end];
+            start = end;
+            let exact = self.vocab.get(unit).copied();
             query_vocab.push(exact);
-            for (vocab, quality) in self.expand(unit, exact) {
+            expanded.clear();
+            self.expand(unit, exact, &mut expanded);
+            for &(vocab, quality) in &expanded {
                 match lists.iter_mut().find(|l| l.vocab == vocab) {
                     Some(list) => list.matches.push((qi, quality)),
                     None => lists.push(QueryList {
                         vocab,
-                        matches: vec![(qi, quality)],
+                        matches: Matches::one((qi, quality)),
                         reach: Reach::default(),
                     }),
                 }
@@ -949,9 +1009,9 @@ impl SearchIndex {
         let mut exact_vocab: Vec<u32> = query_vocab.iter().flatten().copied().collect();
         exact_vocab.sort_unstable();
         exact_vocab.dedup();
-        let whole_key = self.whole_key(certs, &analyzed.compact);
+        let whole_key = self.whole_key(certs, &compact);
         Some(Prepared {
-            n: query_units.len(),
+            n: unit_ends.len(),
             query_vocab,
             lists,
             exact_vocab,
@@ -959,11 +1019,12 @@ impl SearchIndex {
         })
     }
 
-    /// Vocabulary entries a query unit matches, with the quality of each match.
-    fn expand(&self, unit: &str, exact: Option<u32>) -> Vec<(u32, f64)> {
-        let mut out: Vec<(u32, f64)> = exact.map(|id| (id, QUALITY_EXACT)).into_iter().collect();
+    /// Vocabulary entries a query unit matches, with the quality of each match, onto `out`
+    /// (empty).
+    fn expand(&self, unit: &str, exact: Option<u32>, out: &mut Vec<(u32, f64)>) {
+        out.extend(exact.map(|id| (id, QUALITY_EXACT)));
         if unit.chars().any(crate::text::is_cjk) {
-            return out;
+            return;
         }
         let chars = unit.chars().count();
         if chars >= MIN_PREFIX_CHARS {
@@ -981,9 +1042,15 @@ impl SearchIndex {
         }
         if exact.is_none() && chars >= MIN_FUZZY_CHARS {
             let mut seen: Vec<u32> = Vec::new();
-            let probes = std::iter::once(unit.to_owned()).chain(deletions(unit));
-            for probe in probes {
-                let hash = hash_str(&probe);
+            let mut variant = String::with_capacity(unit.len());
+            let probes = std::iter::once(None).chain(unit.char_indices().map(Some));
+            for deleted in probes {
+                // The unit itself, then each of its one-character deletions.
+                let probe = match deleted {
+                    None => unit,
+                    Some(at) => deletion(unit, at, &mut variant),
+                };
+                let hash = hash_str(probe);
                 let start = self.deletes.partition_point(|&(h, _)| h < hash);
                 let ids = self.deletes[start..]
                     .iter()
@@ -1000,19 +1067,83 @@ impl SearchIndex {
                 }
             }
             // A one-character deletion of the query may itself be a vocabulary word ("accca").
-            for probe in deletions(unit) {
-                if let Some(&id) = self.vocab.get(probe.as_str())
+            for at in unit.char_indices() {
+                if let Some(&id) = self.vocab.get(deletion(unit, at, &mut variant))
                     && !out.iter().any(|(o, _)| *o == id)
                 {
                     out.push((id, QUALITY_FUZZY));
                 }
             }
         }
-        out
+    }
+
+    /// Scores certificate `cert` from what each of its matching keys matches (`keys`, in key
+    /// order, none left out); `whole_acc` gives what the whole-query key matches when it is
+    /// one of them. `None` when nothing of it matches.
+    fn eval_of(
+        &self,
+        query: &Prepared,
+        cert: u32,
+        whole_acc: impl FnOnce(u32) -> KeyAcc,
+        keys: impl Iterator<Item = (u32, KeyAcc)>,
+    ) -> Option<Eval> {
+        let mut best: Option<(Candidate, KeyAcc)> = None;
+        if let Some(whole) = query.whole_key {
+            let key = &self.keys[whole as usize];
+            if key.cert == cert {
+                let score = match key.field.kind() {
+                    MatchKind::Exact => SCORE_EXACT,
+                    MatchKind::Abbreviation => SCORE_ABBREVIATION,
+                    _ => SCORE_ALIAS,
+                };
+                let candidate = Candidate {
+                    key: whole,
+                    score,
+                    kind: key.field.kind(),
+                    covers_query: true,
+                };
+                best = Some((candidate, whole_acc(whole)));
+            }
+        }
+        let mut partial: f64 = 0.0;
+        for (key_id, acc) in keys {
+            let key = &self.keys[key_id as usize];
+            let part = partial_candidate(key_id, self.units(key).len(), &acc, query.n);
+            partial = partial.max(part.score);
+            let candidate = self
+                .sure_candidate(key_id, key, &acc, &query.query_vocab)
+                .unwrap_or(part);
+            match &best {
+                Some((current, _)) if !candidate.beats(current) => {}
+                _ => best = Some((candidate, acc)),
+            }
+        }
+        let (mut best, acc) = best?;
+        let context = self.context_of(cert);
+        let covered = query
+            .query_vocab
+            .iter()
+            .filter(|v| v.is_some_and(|v| context.binary_search(&v).is_ok()))
+            .count();
+        let context_score = SCORE_CONTEXT_MAX * covered as f64 / query.query_vocab.len() as f64;
+        // Words can come from several texts of one entry ("电气电子工程师学会" is the issuer,
+        // "会士" the name): coverage of the query by everything the entry says, a little below
+        // a single key covering it.
+        if best.score < SURE_HIT && context_score > best.score {
+            best.score = context_score;
+            best.kind = MatchKind::Partial;
+        }
+        Some(Eval {
+            best,
+            acc,
+            partial,
+            context: context_score,
+        })
     }
 
     /// The candidate a key makes: sure when the key is all query words and the rest of the
     /// query is the entry's own words, partial otherwise.
+    #[cfg(test)]
     fn score(
         &self,
         key_id: u32,
@@ -1020,25 +1151,38 @@ impl SearchIndex {
         acc: &KeyAcc,
         query_vocab: &[Option<u32>],
     ) -> Candidate {
+        self.sure_candidate(key_id, key, acc, query_vocab)
+            .unwrap_or_else(|| {
+                partial_candidate(key_id, self.units(key).len(), acc, query_vocab.len())
+            })
+    }
+
+    /// The sure candidate a key makes, if any: the key is all query words and the rest of the
+    /// query is the entry's own words.
+    fn sure_candidate(
+        &self,
+        key_id: u32,
+        key: &Key,
+        acc: &KeyAcc,
+        query_vocab: &[Option<u32>],
+    ) -> Option<Candidate> {
         let n_query = query_vocab.len();
         let units = self.units(key);
         let key_all_exact = acc.key_exact_mask.count_ones() as usize == units.len();
-        if key_all_exact && key.field.kind().names_entry() {
-            let context = self.context_of(key.cert);
-            let own_words = (0..n_query).all(|qi| {
-                acc.exact_mask & (1 << qi) != 0
-                    || query_vocab[qi].is_some_and(|v| context.binary_search(&v).is_ok())
-            });
-            if own_words {
-                return Candidate {
-                    key: key_id,
-                    score: SCORE_KEY_WITH_OWN_WORDS,
-                    kind: key.field.kind(),
-                    covers_query: true,
-                };
-            }
+        if !(key_all_exact && key.field.kind().names_entry()) {
+            return None;
         }
-        partial_candidate(key_id, units.len(), acc, n_query)
+        let context = self.context_of(key.cert);
+        let own_words = (0..n_query).all(|qi| {
+            acc.exact_mask & (1 << qi) != 0
+                || query_vocab[qi].is_some_and(|v| context.binary_search(&v).is_ok())
+        });
+        own_words.then_some(Candidate {
+            key: key_id,
+            score: SCORE_KEY_WITH_OWN_WORDS,
+            kind: key.field.kind(),
+            covers_query: true,
+        })
     }
 
     /// Half-open character ranges of a hit's matched field that the query matched. `matched`
@@ -1161,9 +1305,64 @@ struct Prepared {
 #[derive(Debug)]
 struct QueryList {
     vocab: u32,
-    matches: Vec<(usize, f64)>,
+    matches: Matches,
     /// What an id in this list can match, for bounds.
     reach: Reach,
+}
+
+/// The (query unit, quality) pairs of one [`QueryList`]: nearly always one, so the first few
+/// are kept in place (a `Vec` a list was a good part of the allocations of a small search).
+#[derive(Debug)]
+struct Matches {
+    first: [(usize, f64); INLINE_MATCHES],
+    len: usize,
+    /// All of them, once there are more than fit in `first`.
+    all: Vec<(usize, f64)>,
+}
+
+const INLINE_MATCHES: usize = 2;
+
+impl Matches {
+    fn one(m: (usize, f64)) -> Matches {
+        Matches {
+            first: [m; INLINE_MATCHES],
+            len: 1,
+            all: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, m: (usize, f64)) {
+        if self.len < INLINE_MATCHES {
+            self.first[self.len] = m;
+        } else {
+            if self.all.is_empty() {
+                self.all.extend_from_slice(&self.first);
+            }
+            self.all.push(m);
+        }
+        self.len += 1;
+    }
+}
+
+impl std::ops::Deref for Matches {
+    type Target = [(usize, f64)];
+
+    fn deref(&self) -> &[(usize, f64)] {
+        if self.len <= INLINE_MATCHES {
+            &self.first[..self.len]
+        } else {
+            &self.all
+        }
+    }
+}
+
+impl<'a> IntoIterator for &'a Matches {
+    type Item = &'a (usize, f64);
+    type IntoIter = std::slice::Iter<'a, (usize, f64)>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
 }
 
 /// Everything search needs to know about one certificate for one query.
@@ -1214,62 +1413,14 @@ impl Run<'_> {
     }
 
     fn compute(&self, cert: u32) -> Option<Eval> {
-        let index = self.index;
-        let query = self.query;
-        let mut best: Option<(Candidate, KeyAcc)> = None;
-        if let Some(whole) = query.whole_key {
-            let key = &index.keys[whole as usize];
-            if key.cert == cert {
-                let score = match key.field.kind() {
-                    MatchKind::Exact => SCORE_EXACT,
-                    MatchKind::Abbreviation => SCORE_ABBREVIATION,
-                    _ => SCORE_ALIAS,
-                };
-                let candidate = Candidate {
-                    key: whole,
-                    score,
-                    kind: key.field.kind(),
-                    covers_query: true,
-                };
-                best = Some((candidate, self.key_acc(whole).unwrap_or_default()));
-            }
-        }
-        let mut partial: f64 = 0.0;
         let c = cert as usize;
-        for key_id in index.cert_keys[c]..index.cert_keys[c + 1] {
-            let Some(acc) = self.key_acc(key_id) else {
-                continue;
-            };
-            let key = &index.keys[key_id as usize];
-            let units = index.units(key).len();
-            partial = partial.max(partial_candidate(key_id, units, &acc, query.n).score);
-            let candidate = index.score(key_id, key, &acc, &query.query_vocab);
-            match &best {
-                Some((current, _)) if !candidate.beats(current) => {}
-                _ => best = Some((candidate, acc)),
-            }
-        }
-        let (mut best, acc) = best?;
-        let context = index.context_of(cert);
-        let covered = query
-            .query_vocab
-            .iter()
-            .filter(|v| v.is_some_and(|v| context.binary_search(&v).is_ok()))
-            .count();
-        let context_score = SCORE_CONTEXT_MAX * covered as f64 / query.query_vocab.len() as f64;
-        // Words can come from several texts of one entry ("电气电子工程师学会" is the issuer,
-        // "会士" the name): coverage of the query by everything the entry says, a little below
-        // a single key covering it.
-        if best.score < SURE_HIT && context_score > best.score {
-            best.score = context_score;
-            best.kind = MatchKind::Partial;
-        }
-        Some(Eval {
-            best,
-            acc,
-            partial,
-            context: context_score,
-        })
+        let keys = self.index.cert_keys[c]..self.index.cert_keys[c + 1];
+        self.index.eval_of(
+            self.query,
+            cert,
+            |whole| self.key_acc(whole).unwrap_or_default(),
+            keys.filter_map(|key_id| self.key_acc(key_id).map(|acc| (key_id, acc))),
+        )
     }
 
     /// Every certificate with a sure score, whatever the filter.
@@ -1894,6 +2045,11 @@ struct KeyAcc {
 }
 
 impl KeyAcc {
+    /// Whether any query unit matched the key.
+    fn matched_any(&self) -> bool {
+        self.exact_mask | self.prefix_mask | self.fuzzy_mask != 0
+    }
+
     /// Query unit `qi` matched the key's unit at `pos` with `quality`.
     fn record(&mut self, qi: usize, quality: f64, pos: usize) {
         let bit = 1u64 << qi;
@@ -1938,21 +2094,20 @@ fn contains_name(query: &Analyzed, name: &Analyzed) -> bool {
             .all(|unit| query_units.contains(unit))
 }
 
-fn deletions(word: &str) -> impl Iterator<Item = String> + '_ {
-    let chars: Vec<char> = word.chars().collect();
-    (0..chars.len()).map(move |skip| {
-        chars
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| *i != skip)
-            .map(|(_, c)| *c)
-            .collect()
-    })
+/// `word` less its character `c` at byte `at`, made in `buf`.
+fn deletion<'a>(word: &str, (at, c): (usize, char), buf: &'a mut String) -> &'a str {
+    buf.clear();
+    buf.push_str(&word[..at]);
+    buf.push_str(&word[at + c.len_utf8()..]);
+    buf
 }
 
+/// Fingerprint of a text, for the exact-form and typo tables. FxHash: deterministic, so the
+/// index is the same on every run, and some times quicker than SipHash on short words (a
+/// typo probe hashes each one-character deletion of the word). Every hit is confirmed
+/// against the text, so a collision costs a comparison, never a wrong result.
 fn hash_str(text: &str) -> u64 {
-    // DefaultHasher::new() uses fixed keys, so the index is the same on every run.
-    let mut hasher = DefaultHasher::new();
+    let mut hasher = rustc_hash::FxHasher::default();
     text.hash(&mut hasher);
     hasher.finish()
 }
@@ -1992,6 +2147,18 @@ mod tests {
                 h.is_sure(),
             )
         })
+    }
+
+    #[test]
+    fn matches_keep_every_pair_in_order_past_the_inline_ones() {
+        let pairs: Vec<(usize, f64)> = (0..5).map(|qi| (qi, 1.0 - qi as f64 / 10.0)).collect();
+        let mut matches = Matches::one(pairs[0]);
+        assert_eq!(&*matches, &pairs[..1]);
+        for (n, &pair) in pairs.iter().enumerate().skip(1) {
+            matches.push(pair);
+            assert_eq!(&*matches, &pairs[..=n]);
+            assert_eq!(matches.into_iter().count(), n + 1);
+        }
     }
 
     #[test]
@@ -2107,7 +2274,9 @@ mod tests {
         for (qi, unit) in query_units.iter().enumerate() {
             let exact = index.vocab.get(*unit).copied();
             query_vocab.push(exact);
-            for (vocab_id, quality) in index.expand(unit, exact) {
+            let mut expanded = Vec::new();
+            index.expand(unit, exact, &mut expanded);
+            for (vocab_id, quality) in expanded {
                 for &posting in index.postings_of(vocab_id) {
                     let key_id = posting & KEY_MASK;
                     let units = index.units(&index.keys[key_id as usize]);

@@ -222,6 +222,32 @@ pub fn for_each_unit(text: &str, mut f: impl FnMut(UnitRef<'_>)) {
 /// what [`analyze`] finds, without a `String` per unit (the index build's path).
 pub(crate) fn for_each_unit_with_compact(text: &str, mut f: impl FnMut(UnitRef<'_>)) -> String {
     let mut compact = String::with_capacity(text.len());
+    if text.is_ascii() {
+        // NFKC leaves ASCII as it is: the words are the runs of ASCII letters and digits,
+        // lower-cased, less the noise words, one unit each, a character a byte. Each is
+        // lower-cased straight into `compact`, no scratch buffers (most queries are ASCII).
+        let mut start = 0;
+        for raw in text.split(|c: char| !c.is_ascii_alphanumeric()) {
+            let (at, end) = (start, start + raw.len());
+            start = end + 1;
+            if raw.is_empty() {
+                continue;
+            }
+            let from = compact.len();
+            compact.extend(raw.chars().map(|c| c.to_ascii_lowercase()));
+            if LATIN_NOISE.contains(&&compact[from..]) {
+                compact.truncate(from);
+                continue;
+            }
+            f(UnitRef {
+                text: &compact[from..],
+                cjk: false,
+                start: at,
+                end,
+            });
+        }
+        return compact;
+    }
     for_each_word(text, |word| {
         compact.push_str(word.text);
         units_of(word, &mut f);
@@ -277,6 +303,38 @@ pub fn compact(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for_each_word(text, |word| out.push_str(word.text));
     out
+}
+
+/// Whether [`compact`] of `text` is `compact`, without making it: a whole-query match is
+/// confirmed against a key's text once per search. ASCII text (most names) is read word by
+/// word as [`for_each_word`] would cut it: runs of ASCII letters and digits, lower-cased, less
+/// the noise words.
+pub(crate) fn compact_equals(text: &str, compact: &str) -> bool {
+    if !text.is_ascii() {
+        let mut rest = Some(compact);
+        for_each_word(text, |word| {
+            rest = rest.and_then(|rest| rest.strip_prefix(word.text));
+        });
+        return rest.is_some_and(str::is_empty);
+    }
+    let mut rest = compact.as_bytes();
+    for raw in text.split(|c: char| !c.is_ascii_alphanumeric()) {
+        if raw.is_empty() || LATIN_NOISE.iter().any(|n| n.eq_ignore_ascii_case(raw)) {
+            continue;
+        }
+        let Some((head, tail)) = rest.split_at_checked(raw.len()) else {
+            return false;
+        };
+        if !head
+            .iter()
+            .zip(raw.bytes())
+            .all(|(&a, b)| a == b.to_ascii_lowercase())
+        {
+            return false;
+        }
+        rest = tail;
+    }
+    rest.is_empty()
 }
 
 /// ASCII and CJK Unified Ideographs, which NFKC leaves as they are and lower-casing changes
@@ -538,6 +596,35 @@ mod tests {
                 .map(|u| (u.text, u.cjk, u.start, u.end))
                 .collect();
             proptest::prop_assert_eq!(streamed, owned);
+        }
+
+        #[test]
+        fn units_with_compact_are_those_of_analyze(
+            text in "([ -~]|[ＡＣＦｆ证书精算师华为会员（）éﬁ]|certified|The|OF|a|An){0,24}"
+        ) {
+            let mut units = Vec::new();
+            let compact = for_each_unit_with_compact(&text, |u| {
+                units.push(Unit { text: u.text.to_owned(), cjk: u.cjk, start: u.start, end: u.end })
+            });
+            proptest::prop_assert_eq!(Analyzed { units, compact }, analyze(&text));
+        }
+
+        #[test]
+        fn compact_equals_is_compact_then_compare(
+            text in "([ -~]|[ＡＣＦｆ证书持证人精算师华为会员（）éﬁ]|certified|The|OF){0,16}",
+            other in "([a-z0-9]|[证书精算师华为会员]|the|certified){0,8}",
+            take in 0usize..20,
+        ) {
+            let made = compact(&text);
+            proptest::prop_assert!(compact_equals(&text, &made));
+            for candidate in [
+                other.clone(),
+                made.chars().take(take).collect::<String>(),
+                format!("{made}{other}"),
+                format!("{other}{made}"),
+            ] {
+                proptest::prop_assert_eq!(compact_equals(&text, &candidate), made == candidate);
+            }
         }
 
         #[test]
