@@ -1477,7 +1477,9 @@ impl Run<'_> {
             let runs = index.layer_runs_of(l.vocab);
             for (k, &run) in runs.iter().enumerate() {
                 let start = (run & KEY_MASK) as usize;
-                let end = runs.get(k + 1).map_or(list.len(), |&r| (r & KEY_MASK) as usize);
+                let end = runs
+                    .get(k + 1)
+                    .map_or(list.len(), |&r| (r & KEY_MASK) as usize);
                 let of_layer = &mut parts[(run >> KEY_BITS) as usize];
                 if of_layer.is_empty() {
                     of_layer.resize(lists.len(), &[]);
