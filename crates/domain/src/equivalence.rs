@@ -401,14 +401,18 @@ fn certificate_conditions(
     let level = cert.title_level;
     let mut out = vec![Condition {
         code: codes::BASIC_SERIES_REQUIREMENTS,
-        description_zh: format!(
-            "需符合相应职称系列（专业）{}级别的学历、年限等基本标准条件。",
-            level.label_zh()
-        ),
-        description_en: format!(
-            "Must meet the education and years-of-experience requirements of the corresponding title series at the {} level.",
-            level.label_en()
-        ),
+        description_zh: [
+            "需符合相应职称系列（专业）",
+            level.label_zh(),
+            "级别的学历、年限等基本标准条件。",
+        ]
+        .concat(),
+        description_en: [
+            "Must meet the education and years-of-experience requirements of the corresponding title series at the ",
+            level.label_en(),
+            " level.",
+        ]
+        .concat(),
         status: match applicant.basic_conditions {
             BasicConditions::Confirmed => ConditionStatus::Satisfied,
             BasicConditions::NotMet => ConditionStatus::NotSatisfied,
@@ -420,11 +424,13 @@ fn certificate_conditions(
     }];
     out.push(Condition {
         code: codes::WORK_FIELD,
-        description_zh: format!("需从事该证书对应的工作：{}", cert.work_scope),
-        description_en: format!(
-            "Must work in the certificate's scope (fields: {}).",
-            cert.fields.join("、")
-        ),
+        description_zh: ["需从事该证书对应的工作：", &cert.work_scope].concat(),
+        description_en: [
+            "Must work in the certificate's scope (fields: ",
+            &cert.fields.join("、"),
+            ").",
+        ]
+        .concat(),
         status: work_field_status(catalog, cert, applicant.work_field.as_deref()),
         cert: i,
         quote: cert.work_scope.to_string(),
@@ -636,7 +642,9 @@ fn display_name_zh(cert: &Certificate, out: &mut String) {
     if let Some(abbr) = cert.abbreviations.first()
         && !contains_ignoring_case(&cert.name_zh, abbr)
     {
-        let _ = write!(out, "（{abbr}）");
+        out.push('（');
+        out.push_str(abbr);
+        out.push('）');
     }
 }
 
@@ -645,7 +653,9 @@ fn display_name_en(cert: &Certificate, out: &mut String) {
     if let Some(abbr) = cert.abbreviations.first()
         && !contains_ignoring_case(&cert.name_en, abbr)
     {
-        let _ = write!(out, " ({abbr})");
+        out.push_str(" (");
+        out.push_str(abbr);
+        out.push(')');
     }
 }
 
@@ -685,35 +695,32 @@ fn explain(catalog: &Catalog, claims: &[Claim], evaluation: &Evaluation) -> (Str
         match (outcome.resolution, outcome.cert) {
             (Resolution::Resolved, Some(i)) => {
                 let cert = &certs[i];
+                // Pieces pushed one by one: `write!` with string arguments was a fifth of an
+                // evaluation's instructions.
                 zh.push_str("持有");
                 display_name_zh(cert, &mut zh);
-                let _ = write!(
-                    zh,
-                    "，依据{}第{}部分第{}项，可对应{}职称",
-                    catalog.meta().source,
-                    cert.section,
-                    cert.item,
-                    cert.title_level.label_zh()
-                );
+                zh.push_str("，依据");
+                zh.push_str(&catalog.meta().source);
+                let _ = write!(zh, "第{}部分第{}项，可对应", cert.section, cert.item);
+                zh.push_str(cert.title_level.label_zh());
+                zh.push_str("职称");
                 display_name_en(cert, &mut en);
-                let _ = write!(
-                    en,
-                    " corresponds to the {} title level under {} section {} item {}",
-                    cert.title_level.label_en(),
-                    catalog.meta().source,
-                    cert.section,
-                    cert.item
-                );
+                en.push_str(" corresponds to the ");
+                en.push_str(cert.title_level.label_en());
+                en.push_str(" title level under ");
+                en.push_str(&catalog.meta().source);
+                let _ = write!(en, " section {} item {}", cert.section, cert.item);
                 for condition in evaluation.conditions.iter().filter(|c| c.cert == i) {
-                    let _ = write!(
-                        zh,
-                        "；{}（{}）",
-                        condition.description_zh.trim_end_matches('。'),
-                        status_zh(condition.status)
-                    );
+                    zh.push('；');
+                    zh.push_str(condition.description_zh.trim_end_matches('。'));
+                    zh.push('（');
+                    zh.push_str(status_zh(condition.status));
+                    zh.push('）');
                     en.push_str("; ");
                     push_clause_en(&mut en, &condition.description_en);
-                    let _ = write!(en, " ({})", status_en(condition.status));
+                    en.push_str(" (");
+                    en.push_str(status_en(condition.status));
+                    en.push(')');
                 }
                 zh.push('。');
                 en.push_str(". ");
