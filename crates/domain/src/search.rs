@@ -779,16 +779,21 @@ impl SearchIndex {
         if limit == 0 {
             return SearchOutcome::default();
         }
-        let volume: usize = prepared
-            .lists
-            .iter()
-            .map(|l| self.postings_of(l.vocab).len())
-            .sum();
+        let volume = self.volume(&prepared);
         if volume <= SMALL_VOLUME {
-            self.search_all(certs, &prepared, filter, limit)
+            self.search_all(certs, &prepared, volume, filter, limit)
         } else {
             self.search_pruned(certs, &prepared, filter, limit)
         }
+    }
+
+    /// Postings of all the query's lists.
+    fn volume(&self, prepared: &Prepared) -> usize {
+        prepared
+            .lists
+            .iter()
+            .map(|l| self.postings_of(l.vocab).len())
+            .sum()
     }
 
     /// Scores every certificate that has a key matching the query: quickest when few do.
@@ -798,6 +803,7 @@ impl SearchIndex {
         &self,
         certs: &[Certificate],
         prepared: &Prepared,
+        volume: usize,
         filter: &CertificateFilter,
         limit: usize,
     ) -> SearchOutcome {
@@ -805,11 +811,6 @@ impl SearchIndex {
         // so certificates in catalog order). The whole-query key comes with no list, since
         // its compact form may equal the query's with none of its words ("hciedatacom").
         const NO_LIST: u64 = u32::MAX as u64;
-        let volume: usize = prepared
-            .lists
-            .iter()
-            .map(|l| self.postings_of(l.vocab).len())
-            .sum();
         let mut found: Vec<u64> = Vec::with_capacity(volume + 1);
         for (li, list) in prepared.lists.iter().enumerate() {
             found.extend(
@@ -1311,7 +1312,7 @@ struct QueryList {
 }
 
 /// The (query unit, quality) pairs of one [`QueryList`]: nearly always one, so the first few
-/// are kept in place (a `Vec` a list was a good part of the allocations of a small search).
+/// are kept in place (a `Vec` per list was a good part of the allocations of a small search).
 #[derive(Debug)]
 struct Matches {
     first: [(usize, f64); INLINE_MATCHES],
@@ -1457,7 +1458,9 @@ impl Run<'_> {
         sure
     }
 
-    /// The best `limit` certificates passing the filter by partial score.
+    /// The certificates passing the filter that can still make the results by partial score,
+    /// at most `limit`, together with those already scored that rank among them (see
+    /// [`Run::seeded`]).
     fn top_by_partial(
         &mut self,
         limit: usize,
@@ -1561,7 +1564,9 @@ impl Run<'_> {
         (top, offered)
     }
 
-    /// The best `limit` certificates passing the filter by context score.
+    /// The certificates passing the filter that can still make the results by context score,
+    /// at most `limit`, together with those already scored that rank among them (see
+    /// [`Run::seeded`]).
     fn top_by_context(
         &mut self,
         limit: usize,
@@ -1742,7 +1747,8 @@ impl Bound for PartialBound {
         let mut quality = quality_sum(reach.exact, reach.prefix, reach.fuzzy, n);
         // A key of `layer` units is in at most `layer` lists: when there are more, it matches
         // at most that many lists' worth. Kept above its exact value by a margin so float
-        // rounding cannot put it below a real score.
+        // rounding cannot put it below a real score. Not for the last layer, which also holds
+        // keys of more units than MAX_LAYER.
         if self.layer < MAX_LAYER && reach.lists > self.layer {
             let most = f64::from(self.layer) * reach.top + 1e-9;
             if most < quality {
@@ -1851,9 +1857,10 @@ fn merged(matched: Matched, spans: impl Iterator<Item = Span>) -> Vec<(usize, us
     out
 }
 
-/// Bytes of highlight spans an index keeps (16 bytes a unit of a key, a few hundred an entry:
-/// every entry of a catalog of some 10,000, the entries shown first of a larger one).
-const KEEP_SPANS_BYTES: usize = 4 << 20;
+/// Bytes of highlight spans an index keeps (16 bytes a unit of a key, about 440 an entry of
+/// the synthetic catalogs: every entry of a catalog of some 20,000, as before the budget, and
+/// the entries shown first of a larger one).
+const KEEP_SPANS_BYTES: usize = 9 << 20;
 
 /// Score floors for successive passes over the lists, from near the `highest` bound down to
 /// nothing: a pass at a high floor only walks the rarest lists, which is quick, and usually
@@ -2385,7 +2392,8 @@ mod tests {
                 pruned, reference,
                 "pruned: query {query:?}, limit {limit}, {filter:?}"
             );
-            let all = index.search_all(certs, &prepared, filter, limit);
+            let volume = index.volume(&prepared);
+            let all = index.search_all(certs, &prepared, volume, filter, limit);
             assert_eq!(
                 all, reference,
                 "all: query {query:?}, limit {limit}, {filter:?}"

@@ -219,7 +219,8 @@ pub fn for_each_unit(text: &str, mut f: impl FnMut(UnitRef<'_>)) {
 }
 
 /// Calls `f` with each matching unit of `text`, in text order, and returns the compact form:
-/// what [`analyze`] finds, without a `String` per unit (the index build's path).
+/// what [`analyze`] finds, without a `String` per unit (the path of the index build and of
+/// query preparation).
 pub(crate) fn for_each_unit_with_compact(text: &str, mut f: impl FnMut(UnitRef<'_>)) -> String {
     let mut compact = String::with_capacity(text.len());
     if text.is_ascii() {

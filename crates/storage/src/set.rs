@@ -55,6 +55,8 @@ impl LoadedCatalog {
         if let Some(bytes) = slot.get() {
             return bytes.clone();
         }
+        // Answers that first need this entry at the same moment each encode it (the bytes are
+        // the same); one copy is kept. No lock on the read path.
         let bytes = encode();
         // A soft limit: answers encoding at the same moment may pass it by an entry each.
         let kept = self.kept_bytes.load(Ordering::Relaxed);
