@@ -2678,4 +2678,178 @@ mod tests {
             assert_same_as_exhaustive(&sample(), &query, &CertificateFilter::default(), 5);
         }
     }
+
+    /// A small deterministic generator (xorshift), so the random catalogs below are the same
+    /// on every run.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+
+        fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
+            from[self.below(from.len())]
+        }
+    }
+
+    const WORDS: [&str; 16] = [
+        "fellow",
+        "fellows",
+        "fell",
+        "member",
+        "members",
+        "senior",
+        "institute",
+        "instituted",
+        "royal",
+        "engineer",
+        "engineers",
+        "data",
+        "global",
+        "society",
+        "expert",
+        "chartered",
+    ];
+    /// Prefixes and one-typo forms of [`WORDS`].
+    const QUERY_WORDS: [&str; 12] = [
+        "fel", "memb", "instit", "felow", "membr", "enginer", "glob", "soci", "exper", "chart",
+        "royl", "seni",
+    ];
+    const CJK: [&str; 10] = ["会", "员", "高", "级", "工", "程", "师", "数", "据", "士"];
+
+    /// Entries whose names share words and prefixes; one in eight has a name of more than
+    /// `MAX_LAYER` and 64 distinct units.
+    fn random_catalog(rng: &mut Rng, n: usize) -> Catalog {
+        let mut aliases_seen: HashSet<String> = HashSet::new();
+        let certs = (0..n)
+            .map(|i| {
+                let mut en: Vec<String> = (0..1 + rng.below(7))
+                    .map(|_| rng.pick(&WORDS).to_owned())
+                    .collect();
+                if rng.below(8) == 0 {
+                    for _ in 0..70 + rng.below(30) {
+                        en.push(format!("l{}", rng.below(400)));
+                    }
+                }
+                en.push(format!("q{i}x"));
+                let mut zh: String = (0..1 + rng.below(6)).map(|_| rng.pick(&CJK)).collect();
+                zh.push_str(&format!("Z{i}"));
+                let section = 1 + rng.below(2) as u32;
+                let mut c = cert(&format!("c{i}"), section, 1 + i as u32, &zh, &en.join(" "));
+                if rng.below(3) == 0 {
+                    c.abbreviations.push(format!("ab{i}"));
+                }
+                if rng.below(4) == 0 {
+                    let words: Vec<&str> =
+                        (0..1 + rng.below(3)).map(|_| rng.pick(&WORDS)).collect();
+                    c.aliases.push(format!("{} y{i}", words.join(" ")));
+                }
+                if rng.below(3) == 0 {
+                    // Shared aliases would make the catalog invalid: keep the first of each.
+                    let words: Vec<&str> =
+                        (0..1 + rng.below(2)).map(|_| rng.pick(&WORDS)).collect();
+                    let alias = words.join(" ");
+                    if aliases_seen.insert(crate::text::compact(&alias)) {
+                        c.aliases.push(alias);
+                    }
+                }
+                if rng.below(3) == 0 {
+                    c.fields = vec!["工程".into()];
+                }
+                if rng.below(2) == 0 {
+                    c.issuers[0].name_en =
+                        format!("{} {}", rng.pick(&WORDS), rng.pick(&WORDS)).into();
+                }
+                c
+            })
+            .collect();
+        Catalog::new(parts(certs)).unwrap()
+    }
+
+    /// Two abbreviations and words (several sure entries), a whole name, a run of a name's
+    /// words (up to 40: past the 32-unit cap), or random words, prefixes, typos and bigrams.
+    fn random_query(rng: &mut Rng, catalog: &Catalog) -> String {
+        let certs = catalog.certificates();
+        match rng.below(6) {
+            0 => {
+                let mut query: Vec<String> = (0..2)
+                    .map(|_| certs[rng.below(certs.len())].id.replace('c', "ab"))
+                    .collect();
+                for _ in 0..rng.below(3) {
+                    query.push(rng.pick(&WORDS).to_owned());
+                }
+                query.join(" ")
+            }
+            1 => certs[rng.below(certs.len())].name_en.clone(),
+            2 => {
+                let name = &certs[rng.below(certs.len())].name_en;
+                let words: Vec<&str> = name.split(' ').collect();
+                let take = 1 + rng.below(words.len().min(40));
+                let start = rng.below(words.len() - take + 1);
+                words[start..start + take].join(" ")
+            }
+            _ => {
+                let most = if rng.below(3) == 0 { 40 } else { 6 };
+                (0..1 + rng.below(most))
+                    .map(|_| match rng.below(5) {
+                        0 => rng.pick(&QUERY_WORDS).to_owned(),
+                        1 => format!("l{}", rng.below(400)),
+                        2 => [rng.pick(&CJK), rng.pick(&CJK)].concat(),
+                        _ => rng.pick(&WORDS).to_owned(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            }
+        }
+    }
+
+    #[test]
+    fn fast_search_equals_exhaustive_search_on_random_catalogs() {
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let section_two = CertificateFilter {
+            section: Some(2),
+            ..CertificateFilter::default()
+        };
+        let engineering = CertificateFilter {
+            field: Some("工程".into()),
+            ..CertificateFilter::default()
+        };
+        let (mut several_sure, mut at_unit_cap) = (0, 0);
+        for _ in 0..20 {
+            let size = 50 + rng.below(350);
+            let catalog = random_catalog(&mut rng, size);
+            for _ in 0..200 {
+                let query = random_query(&mut rng, &catalog);
+                let limit = [1, 1, 2, 3, 5, 10][rng.below(6)];
+                let filter = match rng.below(4) {
+                    0 => &section_two,
+                    1 => &engineering,
+                    _ => &CertificateFilter::default(),
+                };
+                if let Ok(parsed) = QueryText::parse(&query)
+                    && let Some(prepared) = catalog.index().prepare(catalog.certificates(), &parsed)
+                {
+                    let mut run = Run {
+                        index: catalog.index(),
+                        query: &prepared,
+                        evals: FastMap::default(),
+                    };
+                    several_sure += usize::from(run.sure_certs().len() > 1);
+                    at_unit_cap += usize::from(prepared.n == MAX_QUERY_UNITS);
+                }
+                assert_same_as_exhaustive(&catalog, &query, filter, limit);
+            }
+        }
+        // The generator reaches the cases the pruning has special rules for.
+        assert!(several_sure > 0, "no query with several sure entries");
+        assert!(at_unit_cap > 0, "no query at the unit cap");
+    }
 }
