@@ -883,8 +883,8 @@ impl SearchIndex {
         let passes = |cert: u32| matches(cert as usize);
 
         let sure = run.sure_certs();
-        let by_partial = run.top_by_partial(limit, &passes, sure.len() > 1);
-        let by_context = run.top_by_context(limit, &passes, sure.len() > 1);
+        let by_partial = run.top_by_partial(limit, &passes);
+        let by_context = run.top_by_context(limit, &passes);
         let mut pool: Vec<u32> = sure
             .iter()
             .copied()
@@ -1461,12 +1461,7 @@ impl Run<'_> {
     /// The certificates passing the filter that can still make the results by partial score,
     /// at most `limit`, together with those already scored that rank among them (see
     /// [`Run::seeded`]).
-    fn top_by_partial(
-        &mut self,
-        limit: usize,
-        passes: &dyn Fn(u32) -> bool,
-        capped: bool,
-    ) -> Vec<u32> {
+    fn top_by_partial(&mut self, limit: usize, passes: &dyn Fn(u32) -> bool) -> Vec<u32> {
         let index = self.index;
         let query = self.query;
         let lists: Vec<&[u32]> = query
@@ -1506,7 +1501,7 @@ impl Run<'_> {
             })
             .collect();
         layers.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        let (mut top, mut offered) = self.seeded(limit, passes, capped);
+        let (mut top, mut offered) = self.seeded(limit, passes);
         let highest = layers.first().map_or(0.0, |&(best, _)| best);
         for floor in floors(highest) {
             for &(best, layer) in &layers {
@@ -1535,17 +1530,12 @@ impl Run<'_> {
         top.certs()
     }
 
-    /// A top list holding the certificates evaluated so far by the score they will be ranked
-    /// by (`capped` when more than one entry is sure, as [`SearchIndex::finish`] does), and the
-    /// set of them. A walk seeded so only looks for entries that can still make the results:
-    /// an entry's best score is its partial or its context score, so one that ranks in the
-    /// results by either is still found by the walk of that score.
-    fn seeded(
-        &self,
-        limit: usize,
-        passes: &dyn Fn(u32) -> bool,
-        capped: bool,
-    ) -> (TopK, FastSet<u32>) {
+    /// A top list holding the certificates evaluated so far, by the score [`SearchIndex::finish`]
+    /// ranks them by (before it caps sure scores), and the set of them. A walk seeded so only
+    /// looks for entries that can still make the results: an entry's best score is its
+    /// partial or its context score, so one that ranks in the results by either is still found
+    /// by the walk of that score.
+    fn seeded(&self, limit: usize, passes: &dyn Fn(u32) -> bool) -> (TopK, FastSet<u32>) {
         let mut top = TopK::new(limit);
         let mut offered: FastSet<u32> = FastSet::default();
         for (&cert, eval) in &self.evals {
@@ -1553,12 +1543,7 @@ impl Run<'_> {
             if let Some(eval) = eval
                 && passes(cert)
             {
-                let score = if capped {
-                    eval.best.score.min(SCORE_PARTIAL_MAX)
-                } else {
-                    eval.best.score
-                };
-                top.offer(score, cert);
+                top.offer(eval.best.score, cert);
             }
         }
         (top, offered)
@@ -1567,12 +1552,7 @@ impl Run<'_> {
     /// The certificates passing the filter that can still make the results by context score,
     /// at most `limit`, together with those already scored that rank among them (see
     /// [`Run::seeded`]).
-    fn top_by_context(
-        &mut self,
-        limit: usize,
-        passes: &dyn Fn(u32) -> bool,
-        capped: bool,
-    ) -> Vec<u32> {
+    fn top_by_context(&mut self, limit: usize, passes: &dyn Fn(u32) -> bool) -> Vec<u32> {
         let index = self.index;
         let query = self.query;
         let lists: Vec<&[u32]> = query
@@ -1580,7 +1560,7 @@ impl Run<'_> {
             .iter()
             .map(|&v| index.context_postings_of(v))
             .collect();
-        let (mut top, mut offered) = self.seeded(limit, passes, capped);
+        let (mut top, mut offered) = self.seeded(limit, passes);
         // Each list is one word of the query: all a list adds to the bound is itself.
         let one = Reach {
             lists: 1,
@@ -2676,6 +2656,61 @@ mod tests {
         #[test]
         fn fast_search_equals_exhaustive_search_on_any_text(query in "\\PC{1,40}") {
             assert_same_as_exhaustive(&sample(), &query, &CertificateFilter::default(), 5);
+        }
+    }
+
+    #[test]
+    fn sure_entries_rank_first_when_their_scores_are_capped_to_a_partial_score() {
+        // "fellow member" makes two entries sure (a key of one query word, the other word in
+        // the entry's own texts), so finish shows their scores capped at SCORE_PARTIAL_MAX. The
+        // first entry is not sure ("fellows" matches only by prefix) but scores
+        // SCORE_PARTIAL_MAX exactly: it still ranks after both sure entries, as the ranking
+        // is by the scores before the cap. Fillers sharing the words make the query take the
+        // pruned path.
+        let mut certs = vec![cert("a", 1, 1, "甲", "Fellow Fellows Member")];
+        let mut sure = cert("b", 1, 2, "乙", "Fellow");
+        sure.issuers[0].name_en = "Member Institute".into();
+        certs.push(sure);
+        let mut sure = cert("c", 1, 3, "丙", "Member");
+        sure.issuers[0].name_en = "Fellow Institute".into();
+        certs.push(sure);
+        for i in 0..300 {
+            certs.push(cert(
+                &format!("f{i}"),
+                2,
+                i + 1,
+                &format!("丁{i}"),
+                &format!("Members Guild q{i}x"),
+            ));
+        }
+        let catalog = Catalog::new(parts(certs)).unwrap();
+        let query = QueryText::parse("fellow member").unwrap();
+        let prepared = catalog
+            .index()
+            .prepare(catalog.certificates(), &query)
+            .unwrap();
+        assert!(catalog.index().volume(&prepared) > SMALL_VOLUME);
+        let top: Vec<(usize, f64, bool)> = catalog
+            .search(&query, &CertificateFilter::default(), 3)
+            .hits
+            .iter()
+            .map(|h| (h.cert, h.score, h.kind.names_entry()))
+            .collect();
+        assert_eq!(
+            top,
+            [
+                (1, SCORE_PARTIAL_MAX, true),
+                (2, SCORE_PARTIAL_MAX, true),
+                (0, SCORE_PARTIAL_MAX, false)
+            ]
+        );
+        for limit in 1..=3 {
+            assert_same_as_exhaustive(
+                &catalog,
+                "fellow member",
+                &CertificateFilter::default(),
+                limit,
+            );
         }
     }
 
