@@ -635,27 +635,16 @@ fn status_en(status: ConditionStatus) -> &'static str {
     }
 }
 
-/// The name for an explanation: the Chinese name, with the abbreviation when the name does not
-/// already carry it ("ACCA资深会员证书（Fcca）" needs no "（FCCA）").
-fn display_name_zh(cert: &Certificate, out: &mut String) {
-    out.push_str(&cert.name_zh);
+/// Appends a name for an explanation: `name`, with the entry's abbreviation in `brackets` when
+/// the name does not already carry it ("ACCA资深会员证书（Fcca）" needs no "（FCCA）").
+fn push_display_name(out: &mut String, cert: &Certificate, name: &str, brackets: [&str; 2]) {
+    out.push_str(name);
     if let Some(abbr) = cert.abbreviations.first()
-        && !contains_ignoring_case(&cert.name_zh, abbr)
+        && !contains_ignoring_case(name, abbr)
     {
-        out.push('（');
+        out.push_str(brackets[0]);
         out.push_str(abbr);
-        out.push('）');
-    }
-}
-
-fn display_name_en(cert: &Certificate, out: &mut String) {
-    out.push_str(&cert.name_en);
-    if let Some(abbr) = cert.abbreviations.first()
-        && !contains_ignoring_case(&cert.name_en, abbr)
-    {
-        out.push_str(" (");
-        out.push_str(abbr);
-        out.push(')');
+        out.push_str(brackets[1]);
     }
 }
 
@@ -698,13 +687,13 @@ fn explain(catalog: &Catalog, claims: &[Claim], evaluation: &Evaluation) -> (Str
                 // Pieces pushed one by one: `write!` with string arguments was a fifth of an
                 // evaluation's instructions.
                 zh.push_str("持有");
-                display_name_zh(cert, &mut zh);
+                push_display_name(&mut zh, cert, &cert.name_zh, ["（", "）"]);
                 zh.push_str("，依据");
                 zh.push_str(&catalog.meta().source);
                 let _ = write!(zh, "第{}部分第{}项，可对应", cert.section, cert.item);
                 zh.push_str(cert.title_level.label_zh());
                 zh.push_str("职称");
-                display_name_en(cert, &mut en);
+                push_display_name(&mut en, cert, &cert.name_en, [" (", ")"]);
                 en.push_str(" corresponds to the ");
                 en.push_str(cert.title_level.label_en());
                 en.push_str(" title level under ");

@@ -2582,14 +2582,7 @@ mod tests {
             queries.push(c.name_en.replace("of", "").replacen('e', "", 1));
             queries.push(c.abbreviations[0].to_lowercase().replacen('a', "", 1));
         }
-        let section_two = CertificateFilter {
-            section: Some(2),
-            ..CertificateFilter::default()
-        };
-        let engineering = CertificateFilter {
-            field: Some("工程".into()),
-            ..CertificateFilter::default()
-        };
+        let (section_two, engineering) = (section_two(), engineering());
         for query in &queries {
             for limit in [1, 3, 10, 50] {
                 assert_same_as_exhaustive(&catalog, query, &CertificateFilter::default(), limit);
@@ -2846,17 +2839,24 @@ mod tests {
         }
     }
 
+    fn section_two() -> CertificateFilter {
+        CertificateFilter {
+            section: Some(2),
+            ..CertificateFilter::default()
+        }
+    }
+
+    fn engineering() -> CertificateFilter {
+        CertificateFilter {
+            field: Some("工程".into()),
+            ..CertificateFilter::default()
+        }
+    }
+
     #[test]
     fn fast_search_equals_exhaustive_search_on_random_catalogs() {
         let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-        let section_two = CertificateFilter {
-            section: Some(2),
-            ..CertificateFilter::default()
-        };
-        let engineering = CertificateFilter {
-            field: Some("工程".into()),
-            ..CertificateFilter::default()
-        };
+        let (section_two, engineering) = (section_two(), engineering());
         let (mut several_sure, mut at_unit_cap) = (0, 0);
         for _ in 0..20 {
             let size = 50 + rng.below(350);
