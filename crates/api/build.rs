@@ -39,14 +39,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // The server's own copy of the types: the same messages, except that a `Certificate` is
     // bytes encoded once per catalog entry (`crate::EncodedCertificate`), so answers that
-    // carry catalog entries copy bytes instead of cloning and re-encoding a dozen strings.
-    // Every type that holds no `Certificate` is the client's own type.
+    // carry catalog entries copy bytes instead of cloning and re-encoding a dozen strings, and
+    // a `Citation` is slices of those bytes (`crate::EncodedCitation`). Every type that holds
+    // neither is the client's own type.
     let server_dir = out_dir.join("server");
     fs::create_dir_all(&server_dir)?;
     let mut server = tonic_prost_build::configure()
         .build_client(false)
         .build_server(true)
         .extern_path(CERTIFICATE, "crate::EncodedCertificate")
+        .extern_path(CITATION, "crate::EncodedCitation")
         .out_dir(&server_dir);
     for name in shared_types(&fds) {
         let rust = format!("crate::v1::{}", name.trim_start_matches(".certequiv.v1."));
@@ -57,8 +59,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 const CERTIFICATE: &str = ".certequiv.v1.Certificate";
+const CITATION: &str = ".certequiv.v1.Citation";
 
-/// The enums of `certequiv.v1` and its messages that hold no `Certificate` at any depth.
+/// The enums of `certequiv.v1` and its messages that hold no `Certificate` or `Citation` at
+/// any depth.
 fn shared_types(fds: &FileDescriptorSet) -> Vec<String> {
     let mut fields: HashMap<String, Vec<String>> = HashMap::new();
     let mut shared = Vec::new();
@@ -72,19 +76,18 @@ fn shared_types(fds: &FileDescriptorSet) -> Vec<String> {
             shared.push(format!(".certequiv.v1.{}", e.name()));
         }
     }
-    fn holds_certificate(name: &str, fields: &HashMap<String, Vec<String>>, depth: u32) -> bool {
+    fn holds_encoded(name: &str, fields: &HashMap<String, Vec<String>>, depth: u32) -> bool {
         name == CERTIFICATE
+            || name == CITATION
             || (depth < 32
-                && fields.get(name).is_some_and(|types| {
-                    types
-                        .iter()
-                        .any(|t| holds_certificate(t, fields, depth + 1))
-                }))
+                && fields
+                    .get(name)
+                    .is_some_and(|types| types.iter().any(|t| holds_encoded(t, fields, depth + 1))))
     }
     shared.extend(
         fields
             .keys()
-            .filter(|name| !holds_certificate(name, &fields, 0))
+            .filter(|name| !holds_encoded(name, &fields, 0))
             .cloned(),
     );
     shared.sort();

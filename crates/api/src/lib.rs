@@ -4,9 +4,12 @@
 //! in one place (`certequiv-server::convert`), and the e2e tests use the generated clients.
 //!
 //! [`v1`] is what clients use. [`server::v1`] is the same API for the server, generated with
-//! one difference: a `certequiv.v1.Certificate` is an [`EncodedCertificate`], the message's
-//! bytes, so the server encodes each catalog entry once instead of on every answer.
+//! two differences: a `certequiv.v1.Certificate` is an [`EncodedCertificate`], the message's
+//! bytes, so the server encodes each catalog entry once instead of on every answer; and a
+//! `certequiv.v1.Citation` is an [`EncodedCitation`], which shares those bytes.
 #![forbid(unsafe_code)]
+
+use prost::bytes::Bytes;
 
 /// `certequiv.v1`: catalog lookup and equivalence evaluation.
 pub mod v1 {
@@ -14,12 +17,14 @@ pub mod v1 {
     tonic::include_proto!("certequiv.v1");
 }
 
-/// The server side of the API (services and messages), with certificates pre-encoded.
+/// The server side of the API (services and messages), with certificates and citations
+/// pre-encoded.
 pub mod server {
     /// `certequiv.v1` as the server sends it.
     pub mod v1 {
         #![allow(clippy::all, missing_docs)]
-        // Types that hold no certificate are the client's (names defined below win).
+        // Types that hold no certificate or citation are the client's (names defined below
+        // win).
         pub use crate::v1::*;
         include!(concat!(env!("OUT_DIR"), "/server/certequiv.v1.rs"));
     }
@@ -37,6 +42,83 @@ impl EncodedCertificate {
         EncodedCertificate(prost::Message::encode_to_vec(certificate).into())
     }
 }
+
+impl EncodedCertificate {
+    /// The parts of this entry that citations of it share, as slices of these bytes. `None`
+    /// when the bytes are not a certificate with a source.
+    pub fn cited(&self) -> Option<CitedEntry> {
+        let (mut source, mut remark, mut work_scope) = (None, Bytes::new(), Bytes::new());
+        let mut rest: &[u8] = &self.0;
+        while !rest.is_empty() {
+            let (tag, wire_type) = prost::encoding::decode_key(&mut rest).ok()?;
+            if wire_type != prost::encoding::WireType::LengthDelimited {
+                let context = prost::encoding::DecodeContext::default();
+                prost::encoding::skip_field(wire_type, tag, &mut rest, context).ok()?;
+                continue;
+            }
+            let len = usize::try_from(prost::encoding::decode_varint(&mut rest).ok()?).ok()?;
+            let start = self.0.len() - rest.len();
+            rest = rest.get(len..)?;
+            let body = || self.0.slice(start..start + len);
+            match tag {
+                CERTIFICATE_WORK_SCOPE => work_scope = body(),
+                CERTIFICATE_REMARK => remark = body(),
+                CERTIFICATE_SOURCE => source = Some(body()),
+                _ => {}
+            }
+        }
+        Some(CitedEntry {
+            source: source?,
+            remark,
+            work_scope,
+        })
+    }
+}
+
+/// What every citation of one entry shares: its `SourceRef`, remark and work scope, as slices
+/// of its [`EncodedCertificate`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CitedEntry {
+    source: Bytes,
+    remark: Bytes,
+    work_scope: Bytes,
+}
+
+impl CitedEntry {
+    /// A citation of `quoted`: no text is copied unless it is [`Quoted::Text`]. `None` when a
+    /// range is not within the remark.
+    pub fn citation(&self, quoted: Quoted<'_>) -> Option<EncodedCitation> {
+        let quoted = match quoted {
+            Quoted::Remark(range) => {
+                self.remark.get(range.clone())?;
+                self.remark.slice(range)
+            }
+            Quoted::WorkScope => self.work_scope.clone(),
+            Quoted::Text(text) => Bytes::copy_from_slice(text.as_bytes()),
+        };
+        Some(EncodedCitation {
+            source: Some(self.source.clone()),
+            remark: self.remark.clone(),
+            quoted,
+        })
+    }
+}
+
+/// What a citation quotes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Quoted<'a> {
+    /// Bytes `start..end` of the certificate's remark (they must fall on UTF-8 boundaries).
+    Remark(std::ops::Range<usize>),
+    /// The certificate's whole work scope.
+    WorkScope,
+    /// Any other text, copied.
+    Text(&'a str),
+}
+
+/// Field numbers of `certequiv.v1.Certificate` that a citation reuses.
+const CERTIFICATE_WORK_SCOPE: u32 = 10;
+const CERTIFICATE_REMARK: u32 = 12;
+const CERTIFICATE_SOURCE: u32 = 13;
 
 impl prost::Message for EncodedCertificate {
     fn encode_raw(&self, buf: &mut impl prost::bytes::BufMut) {
@@ -65,6 +147,75 @@ impl prost::Message for EncodedCertificate {
     }
 }
 
+/// A `certequiv.v1.Citation` made of encoded parts: the `SourceRef` message's bytes, the
+/// remark and the quoted sentence. Built by [`CitedEntry::citation`], it copies no text: every
+/// part is a slice of the certificate's bytes.
+#[derive(Clone, PartialEq, Eq, Hash, Default, Debug)]
+pub struct EncodedCitation {
+    /// `source`: an encoded `certequiv.v1.SourceRef`, without its tag and length.
+    pub source: Option<Bytes>,
+    /// `remark`, UTF-8.
+    pub remark: Bytes,
+    /// `quoted`, UTF-8.
+    pub quoted: Bytes,
+}
+
+impl EncodedCitation {
+    pub fn new(citation: &v1::Citation) -> EncodedCitation {
+        EncodedCitation {
+            source: citation
+                .source
+                .as_ref()
+                .map(|s| prost::Message::encode_to_vec(s).into()),
+            remark: Bytes::copy_from_slice(citation.remark.as_bytes()),
+            quoted: Bytes::copy_from_slice(citation.quoted.as_bytes()),
+        }
+    }
+
+    /// The parts as prost writes them: a present message even when empty, strings only when
+    /// not empty, in field order.
+    fn fields(&self) -> impl Iterator<Item = (u32, &Bytes)> {
+        let source = self.source.as_ref().map(|s| (1, s));
+        let texts = [(2, &self.remark), (3, &self.quoted)];
+        source
+            .into_iter()
+            .chain(texts.into_iter().filter(|(_, t)| !t.is_empty()))
+    }
+}
+
+impl prost::Message for EncodedCitation {
+    fn encode_raw(&self, buf: &mut impl prost::bytes::BufMut) {
+        for (tag, bytes) in self.fields() {
+            prost::encoding::bytes::encode(tag, bytes, buf);
+        }
+    }
+
+    fn merge_field(
+        &mut self,
+        tag: u32,
+        wire_type: prost::encoding::WireType,
+        buf: &mut impl prost::bytes::Buf,
+        ctx: prost::encoding::DecodeContext,
+    ) -> Result<(), prost::DecodeError> {
+        let mut message = <v1::Citation as prost::Message>::decode(
+            prost::Message::encode_to_vec(self).as_slice(),
+        )?;
+        message.merge_field(tag, wire_type, buf, ctx)?;
+        *self = EncodedCitation::new(&message);
+        Ok(())
+    }
+
+    fn encoded_len(&self) -> usize {
+        self.fields()
+            .map(|(tag, bytes)| prost::encoding::bytes::encoded_len(tag, bytes))
+            .sum()
+    }
+
+    fn clear(&mut self) {
+        *self = EncodedCitation::default();
+    }
+}
+
 /// Encoded `FileDescriptorSet` of every file in `proto/` (imports included), for reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/certequiv_descriptor.bin"));
@@ -83,6 +234,104 @@ mod tests {
             title_level: v1::TitleLevel::AssociateSenior as i32,
             ..Default::default()
         }
+    }
+
+    fn cited() -> v1::Certificate {
+        v1::Certificate {
+            fields: vec!["会计".into()],
+            work_scope: "从事会计工作。".into(),
+            remark: "从事会计工作。对应副高级职称需符合基本标准条件。".into(),
+            source: Some(v1::SourceRef {
+                catalog_id: "beijing-attachment-5".into(),
+                section_number: 1,
+                section_title: "急需紧缺境外职业资格清单".into(),
+                item_number: 8,
+                catalog_etag: "2cb1b750".into(),
+                catalog_source: "附件5".into(),
+            }),
+            ..sample()
+        }
+    }
+
+    /// A condition citing `quoted` of `certificate`, as the client's types encode it.
+    fn plain_condition(certificate: &v1::Certificate, quoted: &str) -> v1::Condition {
+        v1::Condition {
+            code: "WORK_FIELD".into(),
+            status: v1::ConditionStatus::Satisfied as i32,
+            source: Some(v1::Citation {
+                source: certificate.source.clone(),
+                remark: certificate.remark.clone(),
+                quoted: quoted.into(),
+            }),
+            blocking: true,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_citation_sliced_from_an_encoded_certificate_encodes_like_the_plain_one() {
+        let certificate = cited();
+        let encoded = EncodedCertificate::new(&certificate);
+        let clause = "对应副高级职称需符合基本标准条件";
+        let at = certificate.remark.find(clause).unwrap();
+        let quotes = [
+            (Quoted::Remark(at..at + clause.len()), clause),
+            (Quoted::Remark(0..0), ""),
+            (Quoted::WorkScope, "从事会计工作。"),
+            (
+                Quoted::Text("not part of the remark"),
+                "not part of the remark",
+            ),
+            (Quoted::Text(""), ""),
+        ];
+        for (quoted, text) in quotes {
+            let plain = plain_condition(&certificate, text);
+            let ours = server::v1::Condition {
+                code: plain.code.clone(),
+                status: plain.status,
+                source: encoded.cited().and_then(|c| c.citation(quoted.clone())),
+                blocking: true,
+                ..Default::default()
+            };
+            assert_eq!(ours.encode_to_vec(), plain.encode_to_vec(), "{quoted:?}");
+            assert_eq!(ours.encoded_len(), plain.encoded_len(), "{quoted:?}");
+        }
+    }
+
+    #[test]
+    fn a_citation_quoting_the_remark_shares_the_certificate_bytes() {
+        let encoded = EncodedCertificate::new(&cited());
+        let citation = encoded
+            .cited()
+            .unwrap()
+            .citation(Quoted::Remark(3..9))
+            .unwrap();
+        let within = |part: &Bytes| {
+            let range = encoded.0.as_ptr_range();
+            range.contains(&part.as_ptr()) && part.len() <= encoded.0.len()
+        };
+        assert!(within(citation.source.as_ref().unwrap()));
+        assert!(within(&citation.remark));
+        assert!(within(&citation.quoted));
+    }
+
+    #[test]
+    fn only_a_certificate_with_a_source_and_a_range_within_its_remark_gives_a_citation() {
+        let unsourced = EncodedCertificate::new(&sample());
+        assert_eq!(unsourced.cited(), None);
+        let truncated = EncodedCertificate(EncodedCertificate::new(&cited()).0.slice(..20));
+        assert_eq!(truncated.cited(), None);
+        let sourced = EncodedCertificate::new(&cited()).cited().unwrap();
+        assert_eq!(sourced.citation(Quoted::Remark(0..1000)), None);
+    }
+
+    #[test]
+    fn an_encoded_citation_decodes_back_to_the_citation() {
+        let plain = plain_condition(&cited(), "从事会计工作。");
+        let decoded = server::v1::Condition::decode(plain.encode_to_vec().as_slice()).unwrap();
+        let citation = plain.source.as_ref().unwrap();
+        assert_eq!(decoded.source, Some(EncodedCitation::new(citation)));
+        assert_eq!(decoded.encode_to_vec(), plain.encode_to_vec());
     }
 
     #[test]

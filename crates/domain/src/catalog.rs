@@ -124,6 +124,8 @@ pub struct Catalog {
     index: SearchIndex,
     /// Every field term of the catalog, normalized (a handful of distinct terms).
     field_terms: HashSet<String>,
+    /// Each distinct field text of the entries, normalized.
+    normalized_fields: rustc_hash::FxHashMap<Arc<str>, Box<str>>,
 }
 
 impl Catalog {
@@ -193,12 +195,13 @@ impl Catalog {
                 .collect::<Vec<_>>()
         })?;
         // Entries repeat a handful of field texts: normalize each distinct one once.
-        let distinct_fields: rustc_hash::FxHashSet<&str> = certificates
-            .iter()
-            .flat_map(|c| &c.fields)
-            .map(|f| &**f)
-            .collect();
-        let field_terms = distinct_fields.into_iter().map(normalize).collect();
+        let mut normalized_fields = rustc_hash::FxHashMap::<Arc<str>, Box<str>>::default();
+        for field in certificates.iter().flat_map(|c| &c.fields) {
+            if !normalized_fields.contains_key(field) {
+                normalized_fields.insert(field.clone(), normalize(field).into());
+            }
+        }
+        let field_terms = normalized_fields.values().map(|f| f.to_string()).collect();
         Ok(Catalog {
             meta,
             sections,
@@ -208,6 +211,7 @@ impl Catalog {
             by_id,
             index,
             field_terms,
+            normalized_fields,
         })
     }
 
@@ -248,6 +252,14 @@ impl Catalog {
     /// Whether `normalized` is one of the catalog's field terms, normalized.
     pub fn has_field_term(&self, normalized: &str) -> bool {
         self.field_terms.contains(normalized)
+    }
+
+    /// `field` normalized: kept from the load when it is one of the entries' fields.
+    pub fn normalized_field<'a>(&'a self, field: &'a str) -> std::borrow::Cow<'a, str> {
+        match self.normalized_fields.get(field) {
+            Some(normalized) => std::borrow::Cow::Borrowed(normalized),
+            None => std::borrow::Cow::Owned(normalize(field)),
+        }
     }
 
     pub fn certificate(&self, id: &str) -> Option<&Certificate> {

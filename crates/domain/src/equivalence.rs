@@ -102,40 +102,40 @@ pub struct ClaimOutcome {
 
 /// A condition of a recognised certificate, with its citation.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Condition {
+pub struct Condition<'c> {
     pub code: &'static str,
     pub description_zh: String,
     pub description_en: String,
     pub status: ConditionStatus,
     pub cert: usize,
-    /// The remark sentence relied on, verbatim.
-    pub quote: String,
+    /// The remark sentence relied on, verbatim (borrowed from the catalog).
+    pub quote: &'c str,
     pub blocking: bool,
 }
 
-/// Information that changes no verdict.
+/// Information that changes no verdict; every text is the catalog's own.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Note {
-    pub code: String,
-    pub text_zh: String,
-    pub text_en: String,
+pub struct Note<'c> {
+    pub code: &'c str,
+    pub text_zh: &'c str,
+    pub text_en: &'c str,
     pub cert: usize,
-    pub quote: String,
+    pub quote: &'c str,
 }
 
-/// A decision.
+/// A decision. It borrows the catalog's texts it cites.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Evaluation {
+pub struct Evaluation<'c> {
     pub verdict: Verdict,
     pub highest_level: Option<TitleLevel>,
     pub claims: Vec<ClaimOutcome>,
-    pub conditions: Vec<Condition>,
-    pub notes: Vec<Note>,
+    pub conditions: Vec<Condition<'c>>,
+    pub notes: Vec<Note<'c>>,
     pub explanation_zh: String,
     pub explanation_en: String,
 }
 
-impl Evaluation {
+impl Evaluation<'_> {
     /// The catalog ids of the certificates that resolved, in claim order, without repeats.
     pub fn resolved_ids<'c>(&self, catalog: &'c Catalog) -> Vec<&'c str> {
         let mut ids: Vec<&str> = Vec::new();
@@ -162,11 +162,11 @@ pub enum EvaluationError {
 }
 
 /// Evaluates the claims against the catalog.
-pub fn evaluate(
-    catalog: &Catalog,
+pub fn evaluate<'c>(
+    catalog: &'c Catalog,
     claims: &[Claim],
     applicant: &Applicant,
-) -> Result<Evaluation, EvaluationError> {
+) -> Result<Evaluation<'c>, EvaluationError> {
     let certs = catalog.certificates();
     let outcomes = claims
         .iter()
@@ -182,14 +182,15 @@ pub fn evaluate(
         }
     }
 
-    let mut conditions = Vec::new();
+    // Two conditions per entry, sometimes a rule's or a target's more.
+    let mut conditions = Vec::with_capacity(4 * resolved.len());
     let mut notes = Vec::new();
     let mut standing: Vec<(usize, ConditionStatus)> = Vec::new();
     for &i in &resolved {
         let cert = &certs[i];
-        let own = certificate_conditions(catalog, i, cert, applicant);
-        standing.push((i, overall_status(&own)));
-        conditions.extend(own);
+        let first = conditions.len();
+        certificate_conditions(catalog, i, cert, applicant, &mut conditions);
+        standing.push((i, overall_status(&conditions[first..])));
         notes.extend(certificate_notes(i, cert));
     }
     for outcome in &outcomes {
@@ -285,14 +286,24 @@ fn resolve(catalog: &Catalog, claim: &Claim) -> Result<ClaimOutcome, EvaluationE
             kind: Some(hit.kind),
             score: hit.score,
             candidates: vec![],
-            reason_zh: format!(
-                "与清单第{}部分第{}项“{}”唯一对应。",
-                cert.section, cert.item, cert.name_zh
-            ),
-            reason_en: format!(
-                "Names exactly one entry: section {} item {}, {}.",
-                cert.section, cert.item, cert.name_en
-            ),
+            reason_zh: {
+                let mut zh = String::with_capacity(64 + cert.name_zh.len());
+                zh.push_str("与清单");
+                push_position_zh(&mut zh, cert);
+                zh.push('“');
+                zh.push_str(&cert.name_zh);
+                zh.push_str("”唯一对应。");
+                zh
+            },
+            reason_en: {
+                let mut en = String::with_capacity(64 + cert.name_en.len());
+                en.push_str("Names exactly one entry: ");
+                push_position_en(&mut en, cert);
+                en.push_str(", ");
+                en.push_str(&cert.name_en);
+                en.push('.');
+                en
+            },
         });
     }
     if let Some((i, names)) = catalog.index().mutual_recognition_match(text) {
@@ -383,7 +394,7 @@ fn resolve(catalog: &Catalog, claim: &Claim) -> Result<ClaimOutcome, EvaluationE
 }
 
 /// The entry whose mutual-recognition rule names what the claim says, with the names matched.
-fn mutual_recognition_note(catalog: &Catalog, outcome: &ClaimOutcome) -> Option<Note> {
+fn mutual_recognition_note<'c>(catalog: &'c Catalog, outcome: &ClaimOutcome) -> Option<Note<'c>> {
     let i = outcome.mutually_recognised_with?;
     let cert = &catalog.certificates()[i];
     cert.rules
@@ -392,14 +403,16 @@ fn mutual_recognition_note(catalog: &Catalog, outcome: &ClaimOutcome) -> Option<
         .find_map(|rule| note_of(i, rule))
 }
 
-fn certificate_conditions(
+/// Appends the conditions of the entry at `i` to `out`.
+fn certificate_conditions<'c>(
     catalog: &Catalog,
     i: usize,
-    cert: &Certificate,
+    cert: &'c Certificate,
     applicant: &Applicant,
-) -> Vec<Condition> {
+    out: &mut Vec<Condition<'c>>,
+) {
     let level = cert.title_level;
-    let mut out = vec![Condition {
+    out.push(Condition {
         code: codes::BASIC_SERIES_REQUIREMENTS,
         description_zh: [
             "需符合相应职称系列（专业）",
@@ -419,9 +432,9 @@ fn certificate_conditions(
             BasicConditions::Unknown => ConditionStatus::ToVerify,
         },
         cert: i,
-        quote: clause_containing(&cert.remark, "基本标准条件").to_owned(),
+        quote: clause_containing(&cert.remark, "基本标准条件"),
         blocking: true,
-    }];
+    });
     out.push(Condition {
         code: codes::WORK_FIELD,
         description_zh: ["需从事该证书对应的工作：", &cert.work_scope].concat(),
@@ -433,7 +446,7 @@ fn certificate_conditions(
         .concat(),
         status: work_field_status(catalog, cert, applicant.work_field.as_deref()),
         cert: i,
-        quote: cert.work_scope.to_string(),
+        quote: &cert.work_scope,
         blocking: true,
     });
     for rule in &cert.rules {
@@ -459,7 +472,7 @@ fn certificate_conditions(
                     ),
                     status: status_of(held),
                     cert: i,
-                    quote: quote.clone(),
+                    quote,
                     // Governs the application above the certificate's level, which
                     // TARGET_LEVEL_EXCEEDS_CATALOG already refuses; it does not take away the
                     // level the certificate itself corresponds to.
@@ -483,7 +496,7 @@ fn certificate_conditions(
                     description_en: "Practising as a CPA in Beijing requires passing the Chinese CPA examination and registering with the Beijing Institute of Certified Public Accountants.".into(),
                     status: status_of(held),
                     cert: i,
-                    quote: quote.clone(),
+                    quote,
                     // Concerns the right to practise, not the title equivalence itself.
                     blocking: false,
                 });
@@ -491,26 +504,22 @@ fn certificate_conditions(
             Rule::MutualRecognition { .. } | Rule::Note { .. } => {}
         }
     }
-    out
 }
 
-fn certificate_notes(i: usize, cert: &Certificate) -> Vec<Note> {
-    cert.rules
-        .iter()
-        .filter_map(|rule| note_of(i, rule))
-        .collect()
+fn certificate_notes(i: usize, cert: &Certificate) -> impl Iterator<Item = Note<'_>> {
+    cert.rules.iter().filter_map(move |rule| note_of(i, rule))
 }
 
 /// The informational note a rule gives, if it is one (notes and mutual recognitions).
-fn note_of(i: usize, rule: &Rule) -> Option<Note> {
+fn note_of(i: usize, rule: &Rule) -> Option<Note<'_>> {
     let (code, quote, note_en) = match rule {
         Rule::Note {
             code,
             quote,
             note_en,
-        } => (code.clone(), quote, note_en),
+        } => (code.as_str(), quote, note_en),
         Rule::MutualRecognition { quote, note_en, .. } => {
-            (codes::MUTUAL_RECOGNITION.to_owned(), quote, note_en)
+            (codes::MUTUAL_RECOGNITION, quote, note_en)
         }
         Rule::DomesticAccountingForHigherTitle { .. } | Rule::CicpaForBeijingPractice { .. } => {
             return None;
@@ -518,14 +527,14 @@ fn note_of(i: usize, rule: &Rule) -> Option<Note> {
     };
     Some(Note {
         code,
-        text_zh: quote.clone(),
-        text_en: note_en.clone(),
+        text_zh: quote,
+        text_en: note_en,
         cert: i,
-        quote: quote.clone(),
+        quote,
     })
 }
 
-fn target_exceeds(i: usize, cert: &Certificate, target: TitleLevel) -> Condition {
+fn target_exceeds(i: usize, cert: &Certificate, target: TitleLevel) -> Condition<'_> {
     Condition {
         code: codes::TARGET_LEVEL_EXCEEDS_CATALOG,
         description_zh: format!(
@@ -540,7 +549,7 @@ fn target_exceeds(i: usize, cert: &Certificate, target: TitleLevel) -> Condition
         ),
         status: ConditionStatus::NotSatisfied,
         cert: i,
-        quote: clause_containing(&cert.remark, "职称").to_owned(),
+        quote: clause_containing(&cert.remark, "职称"),
         blocking: true,
     }
 }
@@ -557,8 +566,8 @@ fn work_field_status(
     };
     let wanted = normalize(work_field);
     let related = cert.fields.iter().any(|f| {
-        let f = normalize(f);
-        !f.is_empty() && (wanted.contains(&f) || f.contains(&wanted))
+        let f = catalog.normalized_field(f);
+        !f.is_empty() && (wanted.contains(&*f) || f.contains(&wanted))
     }) || (wanted.chars().count() >= 2
         && normalize(&cert.work_scope).contains(&wanted));
     if related {
@@ -611,12 +620,31 @@ fn labels_en(quals: &[DomesticQualification]) -> String {
         .join(" and ")
 }
 
-/// The clause (between "。" or "，") of `text` that contains `needle`, or the whole text.
+/// Marks that end a clause of a remark.
+const CLAUSE_ENDS: [char; 2] = ['。', '，'];
+
+/// The clause of `text` that contains `needle`, or the whole text: from after the mark before
+/// it to its closing "。" (kept) or "，" (dropped). `needle` holds no mark, so this is the
+/// clause around its first occurrence.
 fn clause_containing<'t>(text: &'t str, needle: &str) -> &'t str {
-    text.split_inclusive(['。', '，'])
-        .find(|clause| clause.contains(needle))
-        .map(|clause| clause.trim_end_matches(['，']))
-        .unwrap_or(text)
+    // memmem, not `str::find`: on a remark the two-way searcher's setup costs more.
+    let Some(at) = memchr::memmem::find(text.as_bytes(), needle.as_bytes()) else {
+        return text;
+    };
+    let start = text[..at]
+        .char_indices()
+        .rev()
+        .find(|(_, c)| CLAUSE_ENDS.contains(c))
+        .map_or(0, |(p, c)| p + c.len_utf8());
+    let end = match text[at..]
+        .char_indices()
+        .find(|(_, c)| CLAUSE_ENDS.contains(c))
+    {
+        Some((p, '。')) => at + p + '。'.len_utf8(),
+        Some((p, _)) => at + p,
+        None => text.len(),
+    };
+    &text[start..end]
 }
 
 fn status_zh(status: ConditionStatus) -> &'static str {
@@ -654,12 +682,32 @@ fn contains_ignoring_case(haystack: &str, needle: &str) -> bool {
     if !needle.is_ascii() {
         return haystack.to_lowercase().contains(&needle.to_lowercase());
     }
-    let needle = needle.as_bytes();
-    needle.is_empty()
-        || haystack
-            .as_bytes()
-            .windows(needle.len())
-            .any(|w| w.eq_ignore_ascii_case(needle))
+    let Some(first) = needle.as_bytes().first() else {
+        return true;
+    };
+    haystack
+        .as_bytes()
+        .windows(needle.len())
+        .any(|w| w[0].eq_ignore_ascii_case(first) && w.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
+/// Appends where the entry is on the list: "第1部分第8项".
+fn push_position_zh(out: &mut String, cert: &Certificate) {
+    let mut number = itoa::Buffer::new();
+    out.push('第');
+    out.push_str(number.format(cert.section));
+    out.push_str("部分第");
+    out.push_str(number.format(cert.item));
+    out.push('项');
+}
+
+/// Appends where the entry is on the list: "section 1 item 8".
+fn push_position_en(out: &mut String, cert: &Certificate) {
+    let mut number = itoa::Buffer::new();
+    out.push_str("section ");
+    out.push_str(number.format(cert.section));
+    out.push_str(" item ");
+    out.push_str(number.format(cert.item));
 }
 
 /// Appends `text` as a clause joined into a sentence: first letter lower-cased, no full stop.
@@ -690,7 +738,8 @@ fn explain(catalog: &Catalog, claims: &[Claim], evaluation: &Evaluation) -> (Str
                 push_display_name(&mut zh, cert, &cert.name_zh, ["（", "）"]);
                 zh.push_str("，依据");
                 zh.push_str(&catalog.meta().source);
-                let _ = write!(zh, "第{}部分第{}项，可对应", cert.section, cert.item);
+                push_position_zh(&mut zh, cert);
+                zh.push_str("，可对应");
                 zh.push_str(cert.title_level.label_zh());
                 zh.push_str("职称");
                 push_display_name(&mut en, cert, &cert.name_en, [" (", ")"]);
@@ -698,7 +747,8 @@ fn explain(catalog: &Catalog, claims: &[Claim], evaluation: &Evaluation) -> (Str
                 en.push_str(cert.title_level.label_en());
                 en.push_str(" title level under ");
                 en.push_str(&catalog.meta().source);
-                let _ = write!(en, " section {} item {}", cert.section, cert.item);
+                en.push(' ');
+                push_position_en(&mut en, cert);
                 for condition in evaluation.conditions.iter().filter(|c| c.cert == i) {
                     zh.push('；');
                     zh.push_str(condition.description_zh.trim_end_matches('。'));
@@ -737,4 +787,31 @@ fn explain(catalog: &Catalog, claims: &[Claim], evaluation: &Evaluation) -> (Str
     zh.push_str(verdict_zh);
     en.push_str(verdict_en);
     (zh, en)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clause_containing_cuts_at_the_marks_around_the_needle() {
+        let remark = "从事会计工作。对应副高级职称需符合基本标准条件，取得资格后可申报。另有说明。";
+        let table = [
+            ("基本标准条件", "对应副高级职称需符合基本标准条件"),
+            ("职称", "对应副高级职称需符合基本标准条件"),
+            ("从事", "从事会计工作。"),
+            ("另有", "另有说明。"),
+            ("申报", "取得资格后可申报。"),
+            ("不在其中", remark),
+        ];
+        for (needle, clause) in table {
+            assert_eq!(
+                clause_containing(remark, needle),
+                clause,
+                "needle {needle:?}"
+            );
+        }
+        assert_eq!(clause_containing("无标点的备注", "备注"), "无标点的备注");
+        assert_eq!(clause_containing("末尾，逗号，", "逗号"), "逗号");
+    }
 }

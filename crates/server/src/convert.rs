@@ -5,9 +5,9 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use certequiv_api::EncodedCertificate;
 use certequiv_api::server::v1 as pb;
 use certequiv_api::v1;
+use certequiv_api::{CitedEntry, EncodedCertificate, EncodedCitation, Quoted};
 use certequiv_domain::equivalence::{
     self, Applicant, BasicConditions, Claim, ConditionStatus, Evaluation, Resolution, Verdict,
 };
@@ -462,16 +462,61 @@ fn resolution(resolution: Resolution) -> pb::ClaimResolution {
     }
 }
 
-fn citation(cert: &Certificate, catalog: &Catalog, quote: &str) -> pb::Citation {
-    pb::Citation {
-        source: Some(source_ref(cert, catalog)),
-        remark: cert.remark.to_string(),
-        quoted: quote.to_owned(),
+/// Where `quote` is in the entry. The domain's quotes borrow the entry's own texts, so a quote
+/// whose bytes lie inside the remark's (or are the work scope's) is that part of it, at the
+/// same offsets as in the encoded entry; finding it by address avoids a text search.
+fn quoted<'q>(cert: &Certificate, quote: &'q str) -> Quoted<'q> {
+    if std::ptr::eq(quote, &*cert.work_scope) {
+        return Quoted::WorkScope;
+    }
+    let remark = cert.remark.as_bytes().as_ptr_range();
+    let (start, end) = (
+        quote.as_ptr() as usize,
+        quote.as_ptr() as usize + quote.len(),
+    );
+    if remark.start as usize <= start && end <= remark.end as usize {
+        let at = start - remark.start as usize;
+        return Quoted::Remark(at..at + quote.len());
+    }
+    Quoted::Text(quote)
+}
+
+/// Citations for one answer, sliced from the encoded bytes of the entries they cite. Conditions
+/// and notes come grouped by entry, so the last entry's parts are kept.
+struct Citations<'l> {
+    loaded: &'l LoadedCatalog,
+    last: Option<(usize, CitedEntry)>,
+}
+
+impl<'l> Citations<'l> {
+    fn new(loaded: &'l LoadedCatalog) -> Citations<'l> {
+        Citations { loaded, last: None }
+    }
+
+    /// A citation of `quote` from the entry at `position`.
+    fn of(&mut self, position: usize, quote: &str) -> EncodedCitation {
+        let catalog = &self.loaded.catalog;
+        let cert = &catalog.certificates()[position];
+        if self.last.as_ref().is_none_or(|(at, _)| *at != position) {
+            self.last = certificate(self.loaded, position)
+                .and_then(|encoded| encoded.cited())
+                .map(|cited| (position, cited));
+        }
+        self.last
+            .as_ref()
+            .and_then(|(_, cited)| cited.citation(quoted(cert, quote)))
+            .unwrap_or_else(|| {
+                EncodedCitation::new(&v1::Citation {
+                    source: Some(source_ref(cert, catalog)),
+                    remark: cert.remark.to_string(),
+                    quoted: quote.to_owned(),
+                })
+            })
     }
 }
 
 pub fn evaluation(
-    request: &pb::EvaluateEquivalenceRequest,
+    request: pb::EvaluateEquivalenceRequest,
     evaluation: Evaluation,
     loaded: &LoadedCatalog,
     decision_id: String,
@@ -480,12 +525,12 @@ pub fn evaluation(
     let certs = catalog.certificates();
     let claims = request
         .claims
-        .iter()
+        .into_iter()
         .zip(evaluation.claims)
         .map(|(claim, outcome)| {
             let cert = outcome.cert.map(|i| &certs[i]);
             pb::ClaimResult {
-                claim: Some(claim.clone()),
+                claim: Some(claim),
                 resolution: resolution(outcome.resolution) as i32,
                 certificate: outcome.cert.and_then(|i| certificate(loaded, i)),
                 match_kind: outcome.kind.map_or(pb::MatchKind::Unspecified, match_kind) as i32,
@@ -513,8 +558,9 @@ pub fn evaluation(
             }
         })
         .collect();
+    let mut citations = Citations::new(loaded);
     pb::EvaluateEquivalenceResponse {
-        correlation_id: request.correlation_id.clone(),
+        correlation_id: request.correlation_id,
         decision_id,
         catalog_id: catalog.id().to_owned(),
         catalog_etag: catalog.etag().to_owned(),
@@ -534,7 +580,7 @@ pub fn evaluation(
                     description_en: c.description_en,
                     status: condition_status(c.status) as i32,
                     certificate_id: cert.id.clone(),
-                    source: Some(citation(cert, catalog, &c.quote)),
+                    source: Some(citations.of(c.cert, c.quote)),
                     blocking: c.blocking,
                 }
             })
@@ -545,11 +591,11 @@ pub fn evaluation(
             .map(|n| {
                 let cert = &certs[n.cert];
                 pb::Note {
-                    code: n.code,
-                    text_zh: n.text_zh,
-                    text_en: n.text_en,
+                    code: n.code.to_owned(),
+                    text_zh: n.text_zh.to_owned(),
+                    text_en: n.text_en.to_owned(),
                     certificate_id: cert.id.clone(),
-                    source: Some(citation(cert, catalog, &n.quote)),
+                    source: Some(citations.of(n.cert, n.quote)),
                 }
             })
             .collect(),
@@ -561,6 +607,94 @@ pub fn evaluation(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The embedded catalog, and a request for each of its entries (claimed by id) with each
+    /// of a plain applicant and one that triggers the entries' rules.
+    fn embedded_requests() -> (LoadedCatalog, Vec<pb::EvaluateEquivalenceRequest>) {
+        let loaded = certequiv_storage::load_text("embedded", certequiv_storage::EMBEDDED_CATALOG)
+            .expect("the embedded catalog loads");
+        let applicants = [
+            v1::ApplicantContext::default(),
+            v1::ApplicantContext {
+                work_field: "会计".into(),
+                target_title_level: v1::TitleLevel::Senior as i32,
+                intends_cpa_practice_in_beijing: true,
+                ..Default::default()
+            },
+        ];
+        let requests = loaded
+            .catalog
+            .certificates()
+            .iter()
+            .flat_map(|cert| {
+                applicants
+                    .iter()
+                    .map(|applicant| pb::EvaluateEquivalenceRequest {
+                        claims: vec![v1::CertificateClaim {
+                            claim: Some(v1::certificate_claim::Claim::CertificateId(
+                                cert.id.clone(),
+                            )),
+                        }],
+                        applicant: Some(applicant.clone()),
+                        ..Default::default()
+                    })
+            })
+            .collect();
+        (loaded, requests)
+    }
+
+    #[test]
+    fn citations_sliced_from_encoded_entries_carry_the_domain_quotes() {
+        let mut cited = 0;
+        let mut kinds = std::collections::HashSet::<std::mem::Discriminant<Quoted>>::new();
+        let (loaded, requests) = embedded_requests();
+        let catalog = &loaded.catalog;
+        for request in requests {
+            let (claims, applicant) = evaluation_input(&request).expect("valid request");
+            let evaluation =
+                equivalence::evaluate(catalog, &claims, &applicant).expect("the entry exists");
+            let expected: Vec<v1::Citation> = evaluation
+                .conditions
+                .iter()
+                .map(|c| (c.cert, c.quote))
+                .chain(evaluation.notes.iter().map(|n| (n.cert, n.quote)))
+                .map(|(i, quote)| {
+                    let cert = &catalog.certificates()[i];
+                    kinds.insert(std::mem::discriminant(&quoted(cert, quote)));
+                    v1::Citation {
+                        source: Some(source_ref(cert, catalog)),
+                        remark: cert.remark.to_string(),
+                        quoted: quote.to_owned(),
+                    }
+                })
+                .collect();
+            let answer = super::evaluation(request, evaluation, &loaded, "decision".into());
+            let wire = prost::Message::encode_to_vec(&answer);
+            let answer =
+                <v1::EvaluateEquivalenceResponse as prost::Message>::decode(wire.as_slice())
+                    .expect("the answer decodes");
+            let got: Vec<v1::Citation> = answer
+                .conditions
+                .into_iter()
+                .map(|c| c.source.unwrap_or_default())
+                .chain(
+                    answer
+                        .notes
+                        .into_iter()
+                        .map(|n| n.source.unwrap_or_default()),
+                )
+                .collect();
+            assert_eq!(got, expected);
+            cited += got.len();
+        }
+        // Basic and work-field conditions for each of 33 entries and 2 applicants, and more.
+        assert!(cited > 4 * 33, "only {cited} citations checked");
+        assert_eq!(
+            kinds.len(),
+            3,
+            "remark slices, work scopes and rule texts all cited"
+        );
+    }
 
     #[test]
     fn page_size_follows_aip_158() {

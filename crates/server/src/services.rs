@@ -191,12 +191,12 @@ impl Equivalence {
     /// One evaluation, from wire request to wire response; also each item of a batch.
     fn evaluate(
         &self,
-        request: &pb::EvaluateEquivalenceRequest,
+        request: pb::EvaluateEquivalenceRequest,
         caller: Option<&str>,
     ) -> Result<pb::EvaluateEquivalenceResponse, ApiError> {
         let started = Instant::now();
         let selector = convert::selector(&request.catalog_id, &request.as_of, "");
-        let input = convert::evaluation_input(request);
+        let input = convert::evaluation_input(&request);
         let (selector, (claims, applicant)) = match (selector, input) {
             (Ok(s), Ok(i)) => (s, i),
             (s, i) => {
@@ -243,7 +243,7 @@ impl EquivalenceService for Equivalence {
     ) -> Result<Response<pb::EvaluateEquivalenceResponse>, Status> {
         let caller = crate::auth::caller(&request);
         Ok(Response::new(
-            self.evaluate(request.get_ref(), caller.as_deref())?,
+            self.evaluate(request.into_inner(), caller.as_deref())?,
         ))
     }
 
@@ -262,14 +262,15 @@ impl EquivalenceService for Equivalence {
             while let Some(item) = incoming.next().await {
                 let response = match item {
                     Ok(request) => {
-                        let outcome = match service.evaluate(&request, caller.as_deref()) {
+                        let correlation_id = request.correlation_id.clone();
+                        let outcome = match service.evaluate(request, caller.as_deref()) {
                             Ok(result) => pb::batch_evaluate_response::Outcome::Result(result),
                             Err(error) => {
                                 pb::batch_evaluate_response::Outcome::Error(item_error(&error))
                             }
                         };
                         Ok(pb::BatchEvaluateResponse {
-                            correlation_id: request.correlation_id,
+                            correlation_id,
                             outcome: Some(outcome),
                             index,
                         })

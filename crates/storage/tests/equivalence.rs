@@ -411,7 +411,7 @@ fn applicant_scenarios() {
         }
         for c in &result.conditions {
             let remark = &catalog.certificates()[c.cert].remark;
-            if !remark.contains(&c.quote) {
+            if !remark.contains(c.quote) {
                 problems.push(format!(
                     "{} quotes {:?}, not in the remark",
                     c.code, c.quote
