@@ -85,6 +85,16 @@ pub struct CitedEntry {
 }
 
 impl CitedEntry {
+    /// The entry's remark as encoded.
+    pub fn remark(&self) -> &[u8] {
+        &self.remark
+    }
+
+    /// The entry's work scope as encoded.
+    pub fn work_scope(&self) -> &[u8] {
+        &self.work_scope
+    }
+
     /// A citation of `quoted`: no text is copied unless it is [`Quoted::Text`]. `None` when a
     /// range is not within the remark.
     pub fn citation(&self, quoted: Quoted<'_>) -> Option<EncodedCitation> {
@@ -107,7 +117,8 @@ impl CitedEntry {
 /// What a citation quotes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Quoted<'a> {
-    /// Bytes `start..end` of the certificate's remark (they must fall on UTF-8 boundaries).
+    /// Bytes `start..end` of the certificate's remark. They must fall on UTF-8 boundaries:
+    /// only the bounds are checked, so the caller takes them from the same text.
     Remark(std::ops::Range<usize>),
     /// The certificate's whole work scope.
     WorkScope,
@@ -190,6 +201,9 @@ impl prost::Message for EncodedCitation {
         }
     }
 
+    // Re-encodes the citation for each field it reads, so decoding one costs quadratic time in
+    // its fields; the server never decodes a citation (no request holds one), and
+    // `EncodedCertificate` does the same.
     fn merge_field(
         &mut self,
         tag: u32,
@@ -307,12 +321,15 @@ mod tests {
             .citation(Quoted::Remark(3..9))
             .unwrap();
         let within = |part: &Bytes| {
-            let range = encoded.0.as_ptr_range();
-            range.contains(&part.as_ptr()) && part.len() <= encoded.0.len()
+            let whole = encoded.0.as_ptr_range();
+            let part = part.as_ptr_range();
+            whole.start <= part.start && part.end <= whole.end
         };
         assert!(within(citation.source.as_ref().unwrap()));
         assert!(within(&citation.remark));
         assert!(within(&citation.quoted));
+        assert_eq!(&citation.quoted[..], "事会".as_bytes());
+        assert_eq!(&citation.remark[..], cited().remark.as_bytes());
     }
 
     #[test]

@@ -627,6 +627,10 @@ const CLAUSE_ENDS: [char; 2] = ['。', '，'];
 /// it to its closing "。" (kept) or "，" (dropped). `needle` holds no mark, so this is the
 /// clause around its first occurrence.
 fn clause_containing<'t>(text: &'t str, needle: &str) -> &'t str {
+    debug_assert!(
+        !needle.contains(CLAUSE_ENDS),
+        "{needle:?} holds a clause mark"
+    );
     // memmem, not `str::find`: on a remark the two-way searcher's setup costs more.
     let Some(at) = memchr::memmem::find(text.as_bytes(), needle.as_bytes()) else {
         return text;

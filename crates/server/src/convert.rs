@@ -498,8 +498,14 @@ impl<'l> Citations<'l> {
         let catalog = &self.loaded.catalog;
         let cert = &catalog.certificates()[position];
         if self.last.as_ref().is_none_or(|(at, _)| *at != position) {
+            // `quoted` gives offsets into `cert.remark`: use the encoded parts only when they
+            // are that very text (a memcmp once per entry), so an offset cannot land elsewhere.
             self.last = certificate(self.loaded, position)
                 .and_then(|encoded| encoded.cited())
+                .filter(|cited| {
+                    cited.remark() == cert.remark.as_bytes()
+                        && cited.work_scope() == cert.work_scope.as_bytes()
+                })
                 .map(|cited| (position, cited));
         }
         self.last
@@ -608,8 +614,9 @@ pub fn evaluation(
 mod tests {
     use super::*;
 
-    /// The embedded catalog, and a request for each of its entries (claimed by id) with each
-    /// of a plain applicant and one that triggers the entries' rules.
+    /// The embedded catalog, and requests for it: each entry claimed alone, each next to the
+    /// entry after it (and itself again), and a claim that is only mutually recognised with an
+    /// entry; each with a plain applicant and one that triggers the entries' rules.
     fn embedded_requests() -> (LoadedCatalog, Vec<pb::EvaluateEquivalenceRequest>) {
         let loaded = certequiv_storage::load_text("embedded", certequiv_storage::EMBEDDED_CATALOG)
             .expect("the embedded catalog loads");
@@ -622,19 +629,28 @@ mod tests {
                 ..Default::default()
             },
         ];
-        let requests = loaded
-            .catalog
-            .certificates()
+        let id = |id: &str| v1::CertificateClaim {
+            claim: Some(v1::certificate_claim::Claim::CertificateId(id.to_owned())),
+        };
+        let text = |text: &str| v1::CertificateClaim {
+            claim: Some(v1::certificate_claim::Claim::Text(text.to_owned())),
+        };
+        let certs = loaded.catalog.certificates();
+        let mut claim_sets: Vec<Vec<v1::CertificateClaim>> =
+            certs.iter().map(|c| vec![id(&c.id)]).collect();
+        claim_sets.extend(
+            certs
+                .windows(2)
+                .map(|pair| vec![id(&pair[0].id), id(&pair[1].id), id(&pair[0].id)]),
+        );
+        claim_sets.push(vec![text("CICE"), id(&certs[0].id)]);
+        let requests = claim_sets
             .iter()
-            .flat_map(|cert| {
+            .flat_map(|claims| {
                 applicants
                     .iter()
                     .map(|applicant| pb::EvaluateEquivalenceRequest {
-                        claims: vec![v1::CertificateClaim {
-                            claim: Some(v1::certificate_claim::Claim::CertificateId(
-                                cert.id.clone(),
-                            )),
-                        }],
+                        claims: claims.clone(),
                         applicant: Some(applicant.clone()),
                         ..Default::default()
                     })
@@ -647,6 +663,7 @@ mod tests {
     fn citations_sliced_from_encoded_entries_carry_the_domain_quotes() {
         let mut cited = 0;
         let mut kinds = std::collections::HashSet::<std::mem::Discriminant<Quoted>>::new();
+        let mut citing_several = 0;
         let (loaded, requests) = embedded_requests();
         let catalog = &loaded.catalog;
         for request in requests {
@@ -673,6 +690,8 @@ mod tests {
             let answer =
                 <v1::EvaluateEquivalenceResponse as prost::Message>::decode(wire.as_slice())
                     .expect("the answer decodes");
+            // The bytes are what the client's own types would have sent.
+            assert_eq!(prost::Message::encode_to_vec(&answer), wire);
             let got: Vec<v1::Citation> = answer
                 .conditions
                 .into_iter()
@@ -686,9 +705,18 @@ mod tests {
                 .collect();
             assert_eq!(got, expected);
             cited += got.len();
+            let entries: std::collections::HashSet<_> = got
+                .iter()
+                .map(|c| c.source.as_ref().map(|s| (s.section_number, s.item_number)))
+                .collect();
+            citing_several += usize::from(entries.len() > 1);
         }
         // Basic and work-field conditions for each of 33 entries and 2 applicants, and more.
         assert!(cited > 4 * 33, "only {cited} citations checked");
+        assert!(
+            citing_several > 32,
+            "only {citing_several} answers cite several entries"
+        );
         assert_eq!(
             kinds.len(),
             3,
