@@ -41,9 +41,7 @@ impl EncodedCertificate {
     pub fn new(certificate: &v1::Certificate) -> EncodedCertificate {
         EncodedCertificate(prost::Message::encode_to_vec(certificate).into())
     }
-}
 
-impl EncodedCertificate {
     /// The parts of this entry that citations of it share, as slices of these bytes. `None`
     /// when the bytes are not a certificate with a source.
     pub fn cited(&self) -> Option<CitedEntry> {

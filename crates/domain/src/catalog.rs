@@ -4,6 +4,7 @@
 //! module relies on (unique ids, sections that exist, names and aliases that name one entry
 //! only, rule quotes that really stand in the remark) and builds the search index once.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -255,10 +256,10 @@ impl Catalog {
     }
 
     /// `field` normalized: kept from the load when it is one of the entries' fields.
-    pub fn normalized_field<'a>(&'a self, field: &'a str) -> std::borrow::Cow<'a, str> {
+    pub fn normalized_field<'a>(&'a self, field: &'a str) -> Cow<'a, str> {
         match self.normalized_fields.get(field) {
-            Some(normalized) => std::borrow::Cow::Borrowed(normalized),
-            None => std::borrow::Cow::Owned(normalize(field)),
+            Some(normalized) => Cow::Borrowed(normalized),
+            None => Cow::Owned(normalize(field)),
         }
     }
 
