@@ -6,6 +6,7 @@ latency logs (column 3: microseconds from request start to end of response).
 """
 
 import json
+import re
 import statistics
 import sys
 from collections import defaultdict
@@ -55,6 +56,25 @@ def latencies(files):
                     values.append(int(cols[2]))
     values.sort()
     return values
+
+
+def answer_bytes(lat_files):
+    """DATA bytes per call (the gRPC frame prefix included) of the h2load runs whose per-call
+    logs these are, from h2load's own summary next to each log; None when none has one."""
+    data = calls = 0
+    for name in lat_files:
+        summary = Path(name).with_suffix(".txt")
+        text = summary.read_text(encoding="utf-8") if summary.exists() else ""
+        traffic = re.search(r"\((\d+)\) data", text)
+        done = re.search(r"requests: \d+ total, \d+ started, (\d+) done", text)
+        if traffic and done:
+            data += int(traffic.group(1))
+            calls += int(done.group(1))
+    return round(data / calls) if calls else None
+
+
+def fmt_bytes(x):
+    return "—" if x is None else f"{x:,}"
 
 
 def fmt_rate(x):
@@ -291,16 +311,27 @@ def main(out):
         e = summary["methods"][key]
         summary["targets"][key] = {"value": e["ratio_median"], "met": e["met"]}
     say("")
-    say("Search mix, per query (pinned, median req/s of the rounds; p50 / p99 ms):")
+    say("Answer size, DATA bytes per call as h2load counted them (the 5-byte gRPC prefix included): "
+        + "; ".join(
+            f"{name} {fmt_bytes(answer_bytes(lat_files('pinned', tags)))}"
+            for name, tags in [
+                ("Health/Check", health_tags),
+                ("GetCertificate", ["get"]),
+                ("EvaluateEquivalence", ["evaluate"]),
+            ]
+        ))
     say("")
-    say("| query | req/s | p50 ms | p99 ms |")
-    say("|---|---:|---:|---:|")
+    say("Search mix, per query (pinned, median req/s of the rounds; p50 / p99 ms; answer bytes):")
+    say("")
+    say("| query | req/s | p50 ms | p99 ms | answer bytes |")
+    say("|---|---:|---:|---:|---:|")
     for label in sorted(per_query, key=lambda s: list(per_query).index(s)):
         lat = latencies(per_query_lat[label])
         query = label[label.index("[") + 1 : -1]
         say(
             f"| {query} | {fmt_rate(statistics.median(per_query[label]))} | "
-            f"{fmt_ms(percentile(lat, 50))} | {fmt_ms(percentile(lat, 99))} |"
+            f"{fmt_ms(percentile(lat, 50))} | {fmt_ms(percentile(lat, 99))} | "
+            f"{fmt_bytes(answer_bytes(per_query_lat[label]))} |"
         )
     say("")
     say("Per-round ratios: " + "; ".join(
@@ -382,13 +413,16 @@ def large_report(out, meta, groups, cpu_us, throughput, say, summary):
         say(f"| {name} | {value} | {target} | {met(ok)} |")
         summary["targets"][key] = {"value": number, "met": ok}
     per_query = defaultdict(list)
+    per_query_lat = defaultdict(list)
     for k, runs in groups.items():
         if k[0] == "large" and k[2] == "search":
-            for label, _, rps, _ in runs:
+            for label, _, rps, lat in runs:
                 per_query[label].append(rps)
+                per_query_lat[label].append(lat)
     say("")
-    say("Large-catalog search mix, per query (median req/s): " + "; ".join(
+    say("Large-catalog search mix, per query (median req/s, answer bytes): " + "; ".join(
         f"{label[label.index('[') + 1 : -1]} {fmt_rate(statistics.median(v))}"
+        f" ({fmt_bytes(answer_bytes(per_query_lat[label]))} B)"
         for label, v in per_query.items()
     ))
 
