@@ -31,7 +31,14 @@ impl Catalog {
     /// matched. The hit must come from a search of this catalog (a hit of another one gets
     /// wrong or no ranges).
     pub fn highlights(&self, hit: &SearchHit) -> Vec<(usize, usize)> {
-        self.index().highlights(self.certificates(), hit.matched)
+        self.highlights_as(hit, |start, end| (start, end))
+    }
+
+    /// [`Catalog::highlights`], each range made into a `T` by `span` (so a caller that needs
+    /// its own type builds one `Vec`, not two).
+    pub fn highlights_as<T>(&self, hit: &SearchHit, span: impl FnMut(usize, usize) -> T) -> Vec<T> {
+        self.index()
+            .highlights(self.certificates(), hit.matched, span)
     }
 
     /// Positions of the certificates matching `filter` from position `start` on, at most

@@ -1186,13 +1186,15 @@ impl SearchIndex {
         })
     }
 
-    /// Half-open character ranges of a hit's matched field that the query matched. `matched`
-    /// must come from a search of this index; anything else gets no highlights.
-    pub(crate) fn highlights(
+    /// Half-open character ranges of a hit's matched field that the query matched, each made
+    /// into a `T` by `span`. `matched` must come from a search of this index; anything else
+    /// gets no highlights.
+    pub(crate) fn highlights<T>(
         &self,
         certs: &[Certificate],
         matched: Matched,
-    ) -> Vec<(usize, usize)> {
+        mut span: impl FnMut(usize, usize) -> T,
+    ) -> Vec<T> {
         let Some(key) = self.keys.get(matched.key as usize) else {
             return Vec::new();
         };
@@ -1201,7 +1203,7 @@ impl SearchIndex {
         };
         if matched.whole {
             // The query is this whole text: highlight all of it, noise words included.
-            return vec![(0, key.field.text(cert).chars().count())];
+            return vec![span(0, key.field.text(cert).chars().count())];
         }
         if matched.units == 0 {
             return Vec::new();
@@ -1209,13 +1211,14 @@ impl SearchIndex {
         match self.spans_of(certs, key.cert) {
             Some(kept) => merged(
                 matched,
-                kept.iter().copied().filter(|span| span.key == matched.key),
+                kept.iter().copied().filter(|s| s.key == matched.key),
+                span,
             ),
             None => {
                 // Over the budget: this key's spans from the text, as spans_of makes them.
                 let mut spans = Vec::new();
-                self.for_each_span(matched.key, cert, |span| spans.push(span));
-                merged(matched, spans.into_iter())
+                self.for_each_span(matched.key, cert, |s| spans.push(s));
+                merged(matched, spans.into_iter(), span)
             }
         }
     }
@@ -1824,16 +1827,27 @@ impl TopK {
 }
 
 /// The character ranges of the spans (of one key, in text order) whose units `matched`
-/// holds, adjacent or overlapping ones joined.
-fn merged(matched: Matched, spans: impl Iterator<Item = Span>) -> Vec<(usize, usize)> {
-    let mut out: Vec<(usize, usize)> = Vec::new();
-    for span in spans.filter(|s| s.unit < 64 && matched.units & (1 << s.unit) != 0) {
-        let (start, end) = (span.start as usize, span.end as usize);
-        match out.last_mut() {
+/// holds, adjacent or overlapping ones joined, each made into a `T` by `span`.
+fn merged<T>(
+    matched: Matched,
+    spans: impl Iterator<Item = Span>,
+    mut span: impl FnMut(usize, usize) -> T,
+) -> Vec<T> {
+    let mut out = Vec::new();
+    // The range being extended; it goes out when the next one does not overlap it.
+    let mut open: Option<(usize, usize)> = None;
+    for s in spans.filter(|s| s.unit < 64 && matched.units & (1 << s.unit) != 0) {
+        let (start, end) = (s.start as usize, s.end as usize);
+        match &mut open {
             Some(last) if start <= last.1 => last.1 = last.1.max(end),
-            _ => out.push((start, end)),
+            _ => {
+                if let Some((start, end)) = open.replace((start, end)) {
+                    out.push(span(start, end));
+                }
+            }
         }
     }
+    out.extend(open.map(|(start, end)| span(start, end)));
     out
 }
 
@@ -2512,7 +2526,10 @@ mod tests {
                     |span| spans.push(span),
                 );
                 if !hit.matched.whole {
-                    assert_eq!(merged(hit.matched, spans.into_iter()), highlights);
+                    assert_eq!(
+                        merged(hit.matched, spans.into_iter(), |s, e| (s, e)),
+                        highlights
+                    );
                 }
                 compared += usize::from(!highlights.is_empty());
             }

@@ -151,13 +151,10 @@ pub fn search_result(hit: &SearchHit, loaded: &LoadedCatalog) -> pb::SearchResul
         matched_text: hit.field.text(cert).to_owned(),
         highlights: loaded
             .catalog
-            .highlights(hit)
-            .into_iter()
-            .map(|(start, end)| pb::TextSpan {
+            .highlights_as(hit, |start, end| pb::TextSpan {
                 start: start as i32,
                 end: end as i32,
-            })
-            .collect(),
+            }),
     }
 }
 
