@@ -1,0 +1,57 @@
+//! Runs the server's SearchCertificates path N times on each of some request bodies, for
+//! instruction counts: decode the request, validate it, search, convert to the answer (with
+//! highlights), encode, drop. No network, no runtime; the embedded catalog.
+//!
+//! Usage: `search_path N BODY...`, where each BODY is a gRPC-framed request such as the
+//! `search_*.bin` that `bench/load.sh` writes into its run's `bodies/`. Count with
+//! `valgrind --tool=cachegrind --cache-sim=no` at N and at 0; the difference over N times the
+//! number of bodies is the cost of one search (docs/performance.md).
+
+use std::error::Error;
+
+use certequiv_api::server::v1 as pb;
+use certequiv_server::convert;
+use certequiv_server::error::ApiError;
+use prost::Message;
+
+fn main() -> Result<(), Box<dyn Error>> {
+    let mut args = std::env::args().skip(1);
+    let usage = "usage: search_path N BODY...";
+    let n: usize = args.next().ok_or(usage)?.parse()?;
+    let bodies = args.map(std::fs::read).collect::<Result<Vec<_>, _>>()?;
+    if bodies.is_empty() {
+        return Err(usage.into());
+    }
+    let loaded = certequiv_storage::load_text("embedded", certequiv_storage::EMBEDDED_CATALOG)
+        .map_err(|errors| format!("{errors:?}"))?;
+    let catalog = &loaded.catalog;
+    let mut answer_bytes = 0;
+    for _ in 0..n {
+        for body in &bodies {
+            let message = body.get(5..).ok_or("a BODY is not a gRPC frame")?;
+            let request = pb::SearchCertificatesRequest::decode(message)?;
+            let invalid = |e: ApiError| format!("{e:?}");
+            let query = convert::query(&request.query, "query").map_err(invalid)?;
+            let filter = convert::filter(request.filter.as_ref()).map_err(invalid)?;
+            let limit = convert::page_size(request.page_size, convert::DEFAULT_SEARCH_SIZE)
+                .map_err(invalid)?;
+            let outcome = catalog.search(&query, &filter, limit);
+            let answer = pb::SearchCertificatesResponse {
+                results: outcome
+                    .hits
+                    .iter()
+                    .map(|hit| convert::search_result(hit, &loaded))
+                    .collect(),
+                ambiguous: outcome.ambiguous,
+                catalog_id: catalog.id().to_owned(),
+                catalog_etag: catalog.etag().to_owned(),
+            };
+            answer_bytes += answer.encode_to_vec().len();
+        }
+    }
+    println!(
+        "{n} × {} searches, {answer_bytes} answer bytes",
+        bodies.len()
+    );
+    Ok(())
+}
