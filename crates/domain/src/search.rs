@@ -997,7 +997,7 @@ impl SearchIndex {
                     Some(list) => list.matches.push((qi, quality)),
                     None => lists.push(QueryList {
                         vocab,
-                        matches: Matches::one((qi, quality)),
+                        matches: smallvec::smallvec![(qi, quality)],
                         reach: Reach::default(),
                     }),
                 }
@@ -1316,58 +1316,7 @@ struct QueryList {
 
 /// The (query unit, quality) pairs of one [`QueryList`]: nearly always one, so the first few
 /// are kept in place (a `Vec` per list was a good part of the allocations of a small search).
-#[derive(Debug)]
-struct Matches {
-    first: [(usize, f64); INLINE_MATCHES],
-    len: usize,
-    /// All of them, once there are more than fit in `first`.
-    all: Vec<(usize, f64)>,
-}
-
-const INLINE_MATCHES: usize = 2;
-
-impl Matches {
-    fn one(m: (usize, f64)) -> Matches {
-        Matches {
-            first: [m; INLINE_MATCHES],
-            len: 1,
-            all: Vec::new(),
-        }
-    }
-
-    fn push(&mut self, m: (usize, f64)) {
-        if self.len < INLINE_MATCHES {
-            self.first[self.len] = m;
-        } else {
-            if self.all.is_empty() {
-                self.all.extend_from_slice(&self.first);
-            }
-            self.all.push(m);
-        }
-        self.len += 1;
-    }
-}
-
-impl std::ops::Deref for Matches {
-    type Target = [(usize, f64)];
-
-    fn deref(&self) -> &[(usize, f64)] {
-        if self.len <= INLINE_MATCHES {
-            &self.first[..self.len]
-        } else {
-            &self.all
-        }
-    }
-}
-
-impl<'a> IntoIterator for &'a Matches {
-    type Item = &'a (usize, f64);
-    type IntoIter = std::slice::Iter<'a, (usize, f64)>;
-
-    fn into_iter(self) -> Self::IntoIter {
-        self.iter()
-    }
-}
+type Matches = smallvec::SmallVec<[(usize, f64); 2]>;
 
 /// Everything search needs to know about one certificate for one query.
 #[derive(Debug, Clone, Copy)]
@@ -2150,18 +2099,6 @@ mod tests {
                 h.is_sure(),
             )
         })
-    }
-
-    #[test]
-    fn matches_keep_every_pair_in_order_past_the_inline_ones() {
-        let pairs: Vec<(usize, f64)> = (0..5).map(|qi| (qi, 1.0 - qi as f64 / 10.0)).collect();
-        let mut matches = Matches::one(pairs[0]);
-        assert_eq!(&*matches, &pairs[..1]);
-        for (n, &pair) in pairs.iter().enumerate().skip(1) {
-            matches.push(pair);
-            assert_eq!(&*matches, &pairs[..=n]);
-            assert_eq!(matches.into_iter().count(), n + 1);
-        }
     }
 
     #[test]
