@@ -24,7 +24,6 @@ fn main() -> Result<(), Box<dyn Error>> {
     }
     let loaded = certequiv_storage::load_text("embedded", certequiv_storage::EMBEDDED_CATALOG)
         .map_err(|errors| format!("{errors:?}"))?;
-    let catalog = &loaded.catalog;
     let mut answer_bytes = 0;
     for _ in 0..n {
         for body in &bodies {
@@ -35,17 +34,8 @@ fn main() -> Result<(), Box<dyn Error>> {
             let filter = convert::filter(request.filter.as_ref()).map_err(invalid)?;
             let limit = convert::page_size(request.page_size, convert::DEFAULT_SEARCH_SIZE)
                 .map_err(invalid)?;
-            let outcome = catalog.search(&query, &filter, limit);
-            let answer = pb::SearchCertificatesResponse {
-                results: outcome
-                    .hits
-                    .iter()
-                    .map(|hit| convert::search_result(hit, &loaded))
-                    .collect(),
-                ambiguous: outcome.ambiguous,
-                catalog_id: catalog.id().to_owned(),
-                catalog_etag: catalog.etag().to_owned(),
-            };
+            let outcome = loaded.catalog.search(&query, &filter, limit);
+            let answer = convert::search_response(&outcome, &loaded);
             answer_bytes += answer.encode_to_vec().len();
         }
     }

@@ -12,7 +12,7 @@ use certequiv_domain::equivalence::{
     self, Applicant, BasicConditions, Claim, ConditionStatus, Evaluation, Resolution, Verdict,
 };
 use certequiv_domain::rules::DomesticQualification;
-use certequiv_domain::search::{MatchKind, SearchHit};
+use certequiv_domain::search::{MatchKind, SearchHit, SearchOutcome};
 use certequiv_domain::{Catalog, Certificate, CertificateFilter, QueryText, TitleLevel};
 use certequiv_storage::{LoadedCatalog, Selector};
 use jiff::civil::Date;
@@ -141,7 +141,24 @@ pub fn catalog(loaded: &LoadedCatalog) -> pb::Catalog {
     }
 }
 
-pub fn search_result(hit: &SearchHit, loaded: &LoadedCatalog) -> pb::SearchResult {
+/// The answer to a search of `loaded`: its hits, in rank order.
+pub fn search_response(
+    outcome: &SearchOutcome,
+    loaded: &LoadedCatalog,
+) -> pb::SearchCertificatesResponse {
+    pb::SearchCertificatesResponse {
+        results: outcome
+            .hits
+            .iter()
+            .map(|hit| search_result(hit, loaded))
+            .collect(),
+        ambiguous: outcome.ambiguous,
+        catalog_id: loaded.catalog.id().to_owned(),
+        catalog_etag: loaded.catalog.etag().to_owned(),
+    }
+}
+
+fn search_result(hit: &SearchHit, loaded: &LoadedCatalog) -> pb::SearchResult {
     let cert = &loaded.catalog.certificates()[hit.cert];
     pb::SearchResult {
         certificate: certificate(loaded, hit.cert),

@@ -133,18 +133,8 @@ impl CertificateService for Certificates {
             return Err(ApiError::InvalidArgument(violations).into());
         };
         let loaded = self.0.choose(&selector)?;
-        let catalog = &loaded.catalog;
-        let outcome = catalog.search(&query, &filter, limit);
-        Ok(Response::new(pb::SearchCertificatesResponse {
-            results: outcome
-                .hits
-                .iter()
-                .map(|hit| convert::search_result(hit, &loaded))
-                .collect(),
-            ambiguous: outcome.ambiguous,
-            catalog_id: catalog.id().to_owned(),
-            catalog_etag: catalog.etag().to_owned(),
-        }))
+        let outcome = loaded.catalog.search(&query, &filter, limit);
+        Ok(Response::new(convert::search_response(&outcome, &loaded)))
     }
 
     async fn list_catalogs(
