@@ -141,8 +141,7 @@ impl prost::Message for EncodedCertificate {
         buf: &mut impl prost::bytes::Buf,
         ctx: prost::encoding::DecodeContext,
     ) -> Result<(), prost::DecodeError> {
-        let mut message = <v1::Certificate as prost::Message>::decode(self.0.as_ref())?;
-        message.merge_field(tag, wire_type, buf, ctx)?;
+        let message: v1::Certificate = merged_plain(&self.0, tag, wire_type, buf, ctx)?;
         *self = EncodedCertificate::new(&message);
         Ok(())
     }
@@ -199,9 +198,6 @@ impl prost::Message for EncodedCitation {
         }
     }
 
-    // Re-encodes the citation for each field it reads, so decoding one costs quadratic time in
-    // its fields; the server never decodes a citation (no request holds one), and
-    // `EncodedCertificate` does the same.
     fn merge_field(
         &mut self,
         tag: u32,
@@ -209,10 +205,8 @@ impl prost::Message for EncodedCitation {
         buf: &mut impl prost::bytes::Buf,
         ctx: prost::encoding::DecodeContext,
     ) -> Result<(), prost::DecodeError> {
-        let mut message = <v1::Citation as prost::Message>::decode(
-            prost::Message::encode_to_vec(self).as_slice(),
-        )?;
-        message.merge_field(tag, wire_type, buf, ctx)?;
+        let encoded = prost::Message::encode_to_vec(self);
+        let message: v1::Citation = merged_plain(&encoded, tag, wire_type, buf, ctx)?;
         *self = EncodedCitation::new(&message);
         Ok(())
     }
@@ -226,6 +220,21 @@ impl prost::Message for EncodedCitation {
     fn clear(&mut self) {
         *self = EncodedCitation::default();
     }
+}
+
+/// Decoding for the pre-encoded types: the plain message `encoded` holds, with one more field
+/// merged in, to be encoded again. A message decoded field by field so costs quadratic time in
+/// its fields; the server never decodes one (no request holds a certificate or a citation).
+fn merged_plain<P: prost::Message + Default>(
+    encoded: &[u8],
+    tag: u32,
+    wire_type: prost::encoding::WireType,
+    buf: &mut impl prost::bytes::Buf,
+    ctx: prost::encoding::DecodeContext,
+) -> Result<P, prost::DecodeError> {
+    let mut message = P::decode(encoded)?;
+    message.merge_field(tag, wire_type, buf, ctx)?;
+    Ok(message)
 }
 
 /// Encoded `FileDescriptorSet` of every file in `proto/` (imports included), for reflection.
