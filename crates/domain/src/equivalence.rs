@@ -278,7 +278,7 @@ fn resolve(catalog: &Catalog, claim: &Claim) -> Result<ClaimOutcome, EvaluationE
             .index()
             .search(certs, text, &CertificateFilter::default(), MAX_CANDIDATES);
     if let Some(hit) = outcome.sure_hit() {
-        let cert = &certs[hit.cert];
+        let (reason_zh, reason_en) = names_one_entry(&certs[hit.cert]);
         return Ok(ClaimOutcome {
             mutually_recognised_with: None,
             resolution: Resolution::Resolved,
@@ -286,24 +286,8 @@ fn resolve(catalog: &Catalog, claim: &Claim) -> Result<ClaimOutcome, EvaluationE
             kind: Some(hit.kind),
             score: hit.score,
             candidates: vec![],
-            reason_zh: {
-                let mut zh = String::with_capacity(64 + cert.name_zh.len());
-                zh.push_str("与清单");
-                push_position_zh(&mut zh, cert);
-                zh.push('“');
-                zh.push_str(&cert.name_zh);
-                zh.push_str("”唯一对应。");
-                zh
-            },
-            reason_en: {
-                let mut en = String::with_capacity(64 + cert.name_en.len());
-                en.push_str("Names exactly one entry: ");
-                push_position_en(&mut en, cert);
-                en.push_str(", ");
-                en.push_str(&cert.name_en);
-                en.push('.');
-                en
-            },
+            reason_zh,
+            reason_en,
         });
     }
     if let Some((i, names)) = catalog.index().mutual_recognition_match(text) {
@@ -391,6 +375,23 @@ fn resolve(catalog: &Catalog, claim: &Claim) -> Result<ClaimOutcome, EvaluationE
         ),
         candidates,
     })
+}
+
+/// Why a claim resolved to `cert` by search, in Chinese and English.
+fn names_one_entry(cert: &Certificate) -> (String, String) {
+    let mut zh = String::with_capacity(64 + cert.name_zh.len());
+    zh.push_str("与清单");
+    push_position_zh(&mut zh, cert);
+    zh.push('“');
+    zh.push_str(&cert.name_zh);
+    zh.push_str("”唯一对应。");
+    let mut en = String::with_capacity(64 + cert.name_en.len());
+    en.push_str("Names exactly one entry: ");
+    push_position_en(&mut en, cert);
+    en.push_str(", ");
+    en.push_str(&cert.name_en);
+    en.push('.');
+    (zh, en)
 }
 
 /// The entry whose mutual-recognition rule names what the claim says, with the names matched.
