@@ -1,182 +1,94 @@
-//! One tower layer that observes every call: a span carrying the method and request id, one
-//! log line with the gRPC code and latency, and the go-grpc-prometheus metric family.
+//! One tower layer in front of every call, on every port: it checks the call's headers, admits
+//! it against the limits ([`crate::admission`]), bounds how long it may take, and records it (a
+//! span with the method and request id, one log line with the gRPC code and latency, the
+//! go-grpc-prometheus metric family).
 //!
 //! The gRPC code is read from the response itself: from the headers of a trailers-only
-//! response (errors), else from the trailers at the end of the body. A call whose body is
-//! dropped before its trailers (client cancelled) counts as CANCELLED.
+//! response (errors), else from the trailers at the end of the body. A call whose client reset
+//! its stream or dropped its connection counts as CANCELLED, whatever the server then tried to
+//! answer. INTERNAL answers never carry their detail to the client: it is logged instead.
 
-use std::collections::HashMap;
+mod methods;
+mod request;
+mod response;
+
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, OnceLock};
-use std::task::{Context, Poll, ready};
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
-use http::{HeaderMap, HeaderValue, Request, Response};
-use http_body::{Body, Frame, SizeHint};
-use metrics::{Counter, Gauge, Histogram, counter, gauge, histogram};
-use prost::Message;
-use tokio::sync::OwnedSemaphorePermit;
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
+use http_body::Body;
 use tower::{Layer, Service};
 use tracing::Instrument;
 
-use crate::limit::{Admission, Limit};
+pub use methods::{MethodTable, code_name, describe_metrics};
+pub use request::GatedBody;
+pub use response::ObservedBody;
+
+use crate::admission::{ConnectionSlots, Limits, Shed, Slot};
+use crate::lifecycle::Lifecycle;
 use crate::telemetry::{REQUEST_ID, RequestIds};
+use crate::transport::ConnInfo;
+use methods::Method;
+use request::{GateRules, grpc_timeout, is_grpc_content_type};
 
-/// A method and its metric handles, registered once when the table is built so a call
-/// neither allocates label strings nor looks up the registry.
-struct Method {
-    service: Arc<str>,
-    method: Arc<str>,
-    grpc_type: &'static str,
-    /// Health checks and reflection are logged at debug: probes call them every few seconds.
-    quiet: bool,
-    started: Counter,
-    in_flight: Gauge,
-    handling: Histogram,
-    /// `grpc_server_handled_total` by gRPC code number, registered on first use.
-    handled: [OnceLock<Counter>; CODES],
-}
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
-const CODES: usize = 17;
+/// The masked message of every INTERNAL answer, percent-encoded as `grpc-message` carries it.
+const INTERNAL_MESSAGE: &str = "internal error";
+const INTERNAL_MESSAGE_ENCODED: &str = "internal%20error";
+/// Header telling a gRPC client with a retry policy when to retry a shed call.
+const PUSHBACK: &str = "grpc-retry-pushback-ms";
 
-impl Method {
-    fn new(service: Arc<str>, method: Arc<str>, grpc_type: &'static str) -> Method {
-        let labels = [
-            ("grpc_type", grpc_type.to_owned()),
-            ("grpc_service", service.to_string()),
-            ("grpc_method", method.to_string()),
-        ];
-        Method {
-            quiet: service.starts_with("grpc."),
-            started: counter!("grpc_server_started_total", &labels),
-            in_flight: gauge!("grpc_server_in_flight", &labels[1..]),
-            handling: histogram!("grpc_server_handling_seconds", &labels),
-            handled: std::array::from_fn(|_| OnceLock::new()),
-            service,
-            method,
-            grpc_type,
-        }
-    }
-
-    fn handled(&self, code: i32) -> &Counter {
-        let index = usize::try_from(code)
-            .ok()
-            .filter(|&c| c < CODES)
-            .unwrap_or(2);
-        self.handled[index].get_or_init(|| {
-            counter!(
-                "grpc_server_handled_total",
-                "grpc_type" => self.grpc_type,
-                "grpc_service" => self.service.to_string(),
-                "grpc_method" => self.method.to_string(),
-                "grpc_code" => code_name(index as i32),
-            )
-        })
-    }
-}
-
-impl std::fmt::Debug for Method {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "/{}/{}", self.service, self.method)
-    }
-}
-
-/// Methods known from the descriptor sets. Anything else is labelled "unknown", so a caller
-/// cannot create metric series at will by inventing paths.
-///
-/// Build it after the metrics recorder is installed: the handles bind to the recorder of the
-/// moment.
-#[derive(Debug)]
-pub struct MethodTable {
-    methods: HashMap<String, Arc<Method>>,
-    unknown: Arc<Method>,
-}
-
-impl MethodTable {
-    /// Builds the table from encoded `FileDescriptorSet`s; undecodable sets are skipped.
-    pub fn from_descriptor_sets(sets: &[&[u8]]) -> MethodTable {
-        let mut methods = HashMap::new();
-        for bytes in sets {
-            let Ok(set) = prost_types::FileDescriptorSet::decode(*bytes) else {
-                continue;
-            };
-            for file in set.file {
-                let package = file.package.unwrap_or_default();
-                for service in file.service {
-                    let full: Arc<str> = if package.is_empty() {
-                        service.name().into()
-                    } else {
-                        format!("{package}.{}", service.name()).into()
-                    };
-                    for method in service.method {
-                        let grpc_type = match (method.client_streaming(), method.server_streaming())
-                        {
-                            (false, false) => "unary",
-                            (true, false) => "client_stream",
-                            (false, true) => "server_stream",
-                            (true, true) => "bidi_stream",
-                        };
-                        methods.insert(
-                            format!("/{full}/{}", method.name()),
-                            Arc::new(Method::new(
-                                Arc::clone(&full),
-                                method.name().into(),
-                                grpc_type,
-                            )),
-                        );
-                    }
-                }
-            }
-        }
-        MethodTable {
-            methods,
-            unknown: Arc::new(Method::new("unknown".into(), "unknown".into(), "unary")),
-        }
-    }
-
-    fn lookup(&self, path: &str) -> Arc<Method> {
-        Arc::clone(self.methods.get(path).unwrap_or(&self.unknown))
-    }
-}
-
-/// Declares the metrics so they show in `/metrics` with help text before the first call.
-pub fn describe_metrics() {
-    metrics::describe_counter!("grpc_server_started_total", "RPCs started on the server.");
-    metrics::describe_counter!(
-        "grpc_server_handled_total",
-        "RPCs completed on the server, by gRPC code."
-    );
-    metrics::describe_histogram!(
-        "grpc_server_handling_seconds",
-        metrics::Unit::Seconds,
-        "Time from the start of an RPC to its gRPC code."
-    );
-    metrics::describe_gauge!(
-        "grpc_server_in_flight",
-        "RPCs started and not yet completed."
-    );
+/// How long calls may take.
+#[derive(Debug, Clone)]
+pub struct CallTimeouts {
+    /// Longest unary call; a shorter client `grpc-timeout` wins. Zero: only client deadlines.
+    pub request: Duration,
+    /// From the headers to the whole request message (and, for a single-message request, its
+    /// end).
+    pub message: Duration,
+    /// Longest gap between the request messages of a stream.
+    pub stream_idle: Duration,
 }
 
 /// Everything the layer shares between connections.
 #[derive(Debug)]
 struct Shared {
     table: MethodTable,
-    limit: Limit,
+    limits: Arc<Limits>,
     ids: RequestIds,
+    lifecycle: Lifecycle,
+    timeouts: CallTimeouts,
 }
 
-/// The layer in front of every call: admission against the in-flight cap, the request id,
-/// the span, the log line and the metrics, in one place and one boxed future per call.
+/// The layer in front of every call, in one place and one boxed future per call.
 #[derive(Debug, Clone)]
 pub struct ObserveLayer {
     shared: Arc<Shared>,
 }
 
 impl ObserveLayer {
-    pub fn new(table: MethodTable, limit: Limit, ids: RequestIds) -> ObserveLayer {
+    pub fn new(
+        table: MethodTable,
+        limits: Arc<Limits>,
+        ids: RequestIds,
+        lifecycle: Lifecycle,
+        timeouts: CallTimeouts,
+    ) -> ObserveLayer {
         ObserveLayer {
-            shared: Arc::new(Shared { table, limit, ids }),
+            shared: Arc::new(Shared {
+                table,
+                limits,
+                ids,
+                lifecycle,
+                timeouts,
+            }),
         }
     }
 }
@@ -198,16 +110,59 @@ pub struct Observe<S> {
     shared: Arc<Shared>,
 }
 
-type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+/// What a call shares between its request body, its response body and its record: the request
+/// slot it holds, and how it ended on the client's side.
+#[derive(Debug, Default)]
+pub(crate) struct CallState {
+    slot: Mutex<Option<Slot>>,
+    client_gone: AtomicBool,
+    shed: AtomicBool,
+}
 
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
+impl CallState {
+    fn hold(&self, slot: Slot) {
+        *self.slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(slot);
+    }
+
+    fn release(&self) {
+        self.slot
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+    }
+
+    fn client_gone(&self) {
+        self.client_gone.store(true, Ordering::Relaxed);
+    }
+
+    /// Marks the call shed by `limit` and gives the status to answer it with.
+    fn shed(&self, limit: Shed) -> tonic::Status {
+        self.shed.store(true, Ordering::Relaxed);
+        metrics::counter!("certequiv_calls_shed_total", "limit" => limit.label()).increment(1);
+        let mut status = tonic::Status::resource_exhausted(limit.message());
+        status.metadata_mut().insert(PUSHBACK, pushback_ms().into());
+        status
+    }
+}
+
+/// When a shed client should retry: 50-250 ms, spread so that clients shed together do not
+/// come back together.
+fn pushback_ms() -> u32 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    50 + nanos % 200
+}
 
 impl<S, B, ResBody> Service<Request<B>> for Observe<S>
 where
-    S: Service<Request<B>, Response = Response<ResBody>>,
+    S: Service<Request<GatedBody<B>>, Response = Response<ResBody>>,
     S::Future: Send + 'static,
     S::Error: Into<BoxError> + Send + 'static,
-    ResBody: Default + Send + 'static,
+    B: Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+    ResBody: Body<Data = Bytes> + Default + Send + 'static,
+    ResBody::Error: Into<BoxError>,
 {
     type Response = Response<ObservedBody<ResBody>>;
     type Error = BoxError;
@@ -218,73 +173,122 @@ where
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
-        let path = request.uri().path();
-        let info = self.shared.table.lookup(path);
+        let shared = Arc::clone(&self.shared);
+        let info = shared.table.lookup(request.uri().path());
         let span = tracing::info_span!(
             "rpc",
             method = %format_args!("{}/{}", info.service, info.method),
             request_id = tracing::field::Empty,
         );
-        let admission = self.shared.limit.admit(path);
         info.started.increment(1);
         info.in_flight.increment(1.0);
         let mut call = Call {
-            info,
+            info: Arc::clone(&info),
             started: Instant::now(),
             span: span.clone(),
             finished: false,
             request_id: request.headers().get(REQUEST_ID).cloned(),
-            permit: None,
+            state: Arc::new(CallState::default()),
+            stream_slot: None,
+            limits: Arc::clone(&shared.limits),
         };
         // Ids are made only for what shows them: a log line that is on, or an error answer.
         if !span.is_disabled() {
-            let id = call.request_id(&self.shared.ids);
+            let id = call.request_id(&shared.ids);
             span.record("request_id", id.to_str().unwrap_or(""));
         }
-        let shared = Arc::clone(&self.shared);
-        let future = match admission {
-            Admission::Admitted(permit) => {
-                call.permit = permit;
-                Some(self.inner.call(request))
+
+        if !is_grpc_content_type(request.headers()) {
+            let status = tonic::Status::invalid_argument(
+                "content-type must be application/grpc (gRPC over HTTP/2)",
+            );
+            return ready(refuse(
+                call,
+                status,
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                &shared,
+            ));
+        }
+        let client_deadline = match grpc_timeout(request.headers()) {
+            Ok(deadline) => deadline,
+            Err(reason) => {
+                let status = tonic::Status::internal(format!("malformed grpc-timeout: {reason}"));
+                return ready(refuse(call, status, StatusCode::BAD_REQUEST, &shared));
             }
-            Admission::Shed => None,
         };
+        let connection = request
+            .extensions()
+            .get::<ConnInfo>()
+            .map(|c| Arc::clone(&c.slots))
+            .unwrap_or_else(|| Arc::new(ConnectionSlots::default()));
+        if info.streaming() {
+            match shared.limits.admit_stream(&connection) {
+                Ok(slot) => call.stream_slot = Some(slot),
+                Err(limit) => {
+                    let status = call.state.shed(limit);
+                    return ready(refuse(call, status, StatusCode::OK, &shared));
+                }
+            }
+        }
+        let rules = GateRules {
+            admission: (!info.health).then(|| (Arc::clone(&shared.limits), connection)),
+            single_message: !info.client_streaming,
+            message_timeout: shared.timeouts.message,
+            idle_timeout: shared.timeouts.stream_idle,
+        };
+        let state = Arc::clone(&call.state);
+        let request = request.map(|body| GatedBody::new(body, rules, state));
+
+        // A unary answer must start within the deadline; a stream's whole life is bounded by
+        // the client's deadline only (a long batch is not a slow call).
+        let server_limit =
+            Some(shared.timeouts.request).filter(|t| !t.is_zero() && !info.server_streaming);
+        let handler_deadline = match (
+            client_deadline.filter(|_| !info.server_streaming),
+            server_limit,
+        ) {
+            (Some(client), Some(server)) => Some(client.min(server)),
+            (client, server) => client.or(server),
+        };
+        let stream_deadline = client_deadline.filter(|_| info.server_streaming);
+        let future = self.inner.call(request);
         Box::pin(
             async move {
-                let Some(future) = future else {
-                    let status = tonic::Status::resource_exhausted(
-                        "too many calls in flight on this server; retry with backoff",
-                    );
-                    call.finish(status.code() as i32);
-                    let mut response = status.into_http::<ResBody>();
-                    call.tag(response.headers_mut(), &shared.ids, true);
-                    return Ok(response.map(|inner| ObservedBody { inner, call }));
+                let result = match handler_deadline {
+                    None => future.await,
+                    Some(deadline) => match tokio::time::timeout(deadline, future).await {
+                        Ok(result) => result,
+                        Err(_) => {
+                            let status = tonic::Status::deadline_exceeded(format!(
+                                "deadline exceeded after {} ms",
+                                deadline.as_millis()
+                            ));
+                            return Ok(refuse(call, status, StatusCode::OK, &shared));
+                        }
+                    },
                 };
-                let result = future.await;
-                // The handler is done once its answer starts (a stream's items are produced
-                // by then-spawned work): the slot is freed here, as tower's ConcurrencyLimit
-                // did, so slow readers and long streams do not hold slots.
-                call.permit = None;
                 match result {
                     Ok(mut response) => {
                         let code = grpc_code(response.headers());
+                        if code == Some(tonic::Code::Internal as i32) {
+                            mask_internal(response.headers_mut(), &call.info);
+                        }
                         if let Some(code) = code {
                             call.finish(code);
                         }
                         let failed = code.is_some_and(|c| c != 0);
                         call.tag(response.headers_mut(), &shared.ids, failed);
-                        Ok(response.map(|inner| ObservedBody { inner, call }))
+                        let ends = response::StreamEnds::for_call(
+                            &call.info,
+                            &shared.lifecycle,
+                            stream_deadline,
+                        );
+                        Ok(response.map(|inner| ObservedBody::new(inner, call, ends)))
                     }
                     Err(error) => {
-                        // tonic turns these errors into statuses after this layer.
-                        let error: BoxError = error.into();
-                        let code = if error.is::<tonic::TimeoutExpired>() {
-                            tonic::Code::Cancelled
-                        } else {
-                            tonic::Code::Internal
-                        };
-                        call.finish(code as i32);
-                        Err(error)
+                        tracing::error!(error = %error.into(), "call failed inside the server");
+                        let status = tonic::Status::internal(INTERNAL_MESSAGE);
+                        Ok(refuse(call, status, StatusCode::OK, &shared))
                     }
                 }
             }
@@ -293,16 +297,56 @@ where
     }
 }
 
+fn ready<T: Send + 'static>(value: T) -> BoxFuture<Result<T, BoxError>> {
+    Box::pin(std::future::ready(Ok(value)))
+}
+
+/// Answers the call with `status` now (trailers only), under `http_status`.
+fn refuse<ResBody: Default>(
+    mut call: Call,
+    status: tonic::Status,
+    http_status: StatusCode,
+    shared: &Shared,
+) -> Response<ObservedBody<ResBody>> {
+    call.finish(status.code() as i32);
+    let mut response = status.into_http::<ResBody>();
+    *response.status_mut() = http_status;
+    call.tag(response.headers_mut(), &shared.ids, true);
+    response.map(|inner| ObservedBody::new(inner, call, None))
+}
+
+/// Replaces the message of an INTERNAL answer with the masked one, logging what it said.
+fn mask_internal(headers: &mut HeaderMap, method: &Method) {
+    let message = headers.get("grpc-message");
+    if message.is_some_and(|m| m.as_bytes() == INTERNAL_MESSAGE_ENCODED.as_bytes()) {
+        return;
+    }
+    if let Some(message) = message {
+        tracing::error!(
+            method = %format_args!("{}/{}", method.service, method.method),
+            detail = %String::from_utf8_lossy(message.as_bytes()),
+            "internal error answered; its detail is not sent to the client"
+        );
+    }
+    headers.insert(
+        "grpc-message",
+        HeaderValue::from_static(INTERNAL_MESSAGE_ENCODED),
+    );
+    headers.remove("grpc-status-details-bin");
+}
+
 /// One call in flight; records its outcome exactly once.
-struct Call {
+pub(crate) struct Call {
     info: Arc<Method>,
     started: Instant,
     span: tracing::Span,
     finished: bool,
     /// The caller's `x-request-id`, else one made when first needed.
     request_id: Option<HeaderValue>,
-    /// The call's slot under the in-flight cap, freed when its handler has answered.
-    permit: Option<OwnedSemaphorePermit>,
+    state: Arc<CallState>,
+    /// The streaming call's slot, held until it ends.
+    stream_slot: Option<Slot>,
+    limits: Arc<Limits>,
 }
 
 impl Call {
@@ -326,8 +370,22 @@ impl Call {
             return;
         }
         self.finished = true;
-        let elapsed = self.started.elapsed();
+        let code = if self.state.client_gone.load(Ordering::Relaxed) {
+            tonic::Code::Cancelled as i32
+        } else {
+            code
+        };
+        self.state.release();
+        self.stream_slot = None;
         let info = &self.info;
+        if !info.health {
+            if self.state.shed.load(Ordering::Relaxed) {
+                self.limits.record_shed();
+            } else if answered(code) {
+                self.limits.record_completed();
+            }
+        }
+        let elapsed = self.started.elapsed();
         info.handled(code).increment(1);
         info.handling.record(elapsed.as_secs_f64());
         info.in_flight.decrement(1.0);
@@ -348,95 +406,27 @@ impl Drop for Call {
     }
 }
 
-pin_project_lite::pin_project! {
-    /// A response body that reports the call's gRPC code when its trailers go by.
-    pub struct ObservedBody<B> {
-        #[pin]
-        inner: B,
-        call: Call,
-    }
-}
-
-impl<B: Body> Body for ObservedBody<B> {
-    type Data = B::Data;
-    type Error = B::Error;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
-        let this = self.project();
-        let frame = ready!(this.inner.poll_frame(cx));
-        match &frame {
-            Some(Ok(frame)) => {
-                if let Some(trailers) = frame.trailers_ref() {
-                    this.call
-                        .finish(grpc_code(trailers).unwrap_or(tonic::Code::Unknown as i32));
-                }
-            }
-            Some(Err(_)) => this.call.finish(tonic::Code::Internal as i32),
-            None => this.call.finish(tonic::Code::Unknown as i32),
-        }
-        Poll::Ready(frame)
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
-    }
+/// Whether a call with this code was served: the server did its work and answered, as opposed
+/// to a call cut short (cancelled, timed out, shed, shut down).
+fn answered(code: i32) -> bool {
+    use tonic::Code;
+    ![
+        Code::Cancelled,
+        Code::DeadlineExceeded,
+        Code::ResourceExhausted,
+        Code::Unavailable,
+    ]
+    .iter()
+    .any(|c| *c as i32 == code)
 }
 
 fn grpc_code(headers: &HeaderMap) -> Option<i32> {
     headers.get("grpc-status")?.to_str().ok()?.parse().ok()
 }
 
-/// Code names as gRPC spells them elsewhere (go-grpc-prometheus, grpcurl).
-fn code_name(code: i32) -> &'static str {
-    match code {
-        0 => "OK",
-        1 => "Canceled",
-        2 => "Unknown",
-        3 => "InvalidArgument",
-        4 => "DeadlineExceeded",
-        5 => "NotFound",
-        6 => "AlreadyExists",
-        7 => "PermissionDenied",
-        8 => "ResourceExhausted",
-        9 => "FailedPrecondition",
-        10 => "Aborted",
-        11 => "OutOfRange",
-        12 => "Unimplemented",
-        13 => "Internal",
-        14 => "Unavailable",
-        15 => "DataLoss",
-        16 => "Unauthenticated",
-        _ => "Unknown",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn method_table_knows_our_methods_and_their_streaming_type() {
-        let table = MethodTable::from_descriptor_sets(&[certequiv_api::FILE_DESCRIPTOR_SET]);
-        let get = table.lookup("/certequiv.v1.CertificateService/GetCertificate");
-        assert_eq!(
-            (&*get.service, &*get.method, get.grpc_type),
-            ("certequiv.v1.CertificateService", "GetCertificate", "unary")
-        );
-        let batch = table.lookup("/certequiv.v1.EquivalenceService/BatchEvaluate");
-        assert_eq!(batch.grpc_type, "bidi_stream");
-        let unknown = table.lookup("/x.Y/Z");
-        assert_eq!(
-            (&*unknown.service, &*unknown.method),
-            ("unknown", "unknown")
-        );
-    }
 
     fn call(request_id: Option<&str>) -> Call {
         let table = MethodTable::from_descriptor_sets(&[]);
@@ -446,7 +436,9 @@ mod tests {
             span: tracing::Span::none(),
             finished: true,
             request_id: request_id.map(|id| HeaderValue::from_str(id).unwrap()),
-            permit: None,
+            state: Arc::new(CallState::default()),
+            stream_slot: None,
+            limits: Arc::new(Limits::new(1, 1)),
         }
     }
 
@@ -468,9 +460,44 @@ mod tests {
     }
 
     #[test]
-    fn code_names_follow_grpc() {
-        assert_eq!(code_name(0), "OK");
-        assert_eq!(code_name(3), "InvalidArgument");
-        assert_eq!(code_name(99), "Unknown");
+    fn internal_details_are_masked_and_our_own_message_kept() {
+        let table = MethodTable::from_descriptor_sets(&[]);
+        let method = table.lookup("/x.Y/Z");
+        let mut headers = HeaderMap::new();
+        headers.insert("grpc-status", HeaderValue::from_static("13"));
+        headers.insert(
+            "grpc-message",
+            HeaderValue::from_static("failed%20to%20decode%20Protobuf%20message"),
+        );
+        headers.insert("grpc-status-details-bin", HeaderValue::from_static("AAAA"));
+        mask_internal(&mut headers, &method);
+        assert_eq!(headers["grpc-message"], INTERNAL_MESSAGE_ENCODED);
+        assert!(headers.get("grpc-status-details-bin").is_none());
+        assert_eq!(
+            percent_decode(INTERNAL_MESSAGE_ENCODED),
+            INTERNAL_MESSAGE,
+            "the two forms agree"
+        );
+    }
+
+    fn percent_decode(text: &str) -> String {
+        text.replace("%20", " ")
+    }
+
+    #[test]
+    fn shed_calls_carry_a_pushback_and_count_as_shed() {
+        let state = CallState::default();
+        let status = state.shed(Shed::Requests);
+        assert_eq!(status.code(), tonic::Code::ResourceExhausted);
+        let pushback: u32 = status
+            .metadata()
+            .get(PUSHBACK)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((50..250).contains(&pushback));
+        assert!(state.shed.load(Ordering::Relaxed));
     }
 }
