@@ -22,6 +22,7 @@ use tracing::Instrument;
 
 use crate::limit::{Admission, Limit};
 use crate::telemetry::{REQUEST_ID, RequestIds};
+use crate::tracing_otel;
 
 /// A method and its metric handles, registered once when the table is built so a call
 /// neither allocates label strings nor looks up the registry.
@@ -220,11 +221,8 @@ where
     fn call(&mut self, request: Request<B>) -> Self::Future {
         let path = request.uri().path();
         let info = self.shared.table.lookup(path);
-        let span = tracing::info_span!(
-            "rpc",
-            method = %format_args!("{}/{}", info.service, info.method),
-            request_id = tracing::field::Empty,
-        );
+        let (span, server) =
+            tracing_otel::call_spans(&info.service, &info.method, info.quiet, request.headers());
         let admission = self.shared.limit.admit(path);
         info.started.increment(1);
         info.in_flight.increment(1.0);
@@ -232,6 +230,7 @@ where
             info,
             started: Instant::now(),
             span: span.clone(),
+            server: server.clone(),
             finished: false,
             request_id: request.headers().get(REQUEST_ID).cloned(),
             permit: None,
@@ -288,7 +287,8 @@ where
                     }
                 }
             }
-            .instrument(span),
+            .instrument(span)
+            .instrument(server),
         )
     }
 }
@@ -298,6 +298,8 @@ struct Call {
     info: Arc<Method>,
     started: Instant,
     span: tracing::Span,
+    /// The exported server span (`Span::none()` when nothing is exported).
+    server: tracing::Span,
     finished: bool,
     /// The caller's `x-request-id`, else one made when first needed.
     request_id: Option<HeaderValue>,
@@ -331,6 +333,7 @@ impl Call {
         info.handled(code).increment(1);
         info.handling.record(elapsed.as_secs_f64());
         info.in_flight.decrement(1.0);
+        tracing_otel::record_code(&self.server, code);
         let _entered = self.span.enter();
         let code_name = code_name(code);
         let latency_us = elapsed.as_micros() as u64;
@@ -444,6 +447,7 @@ mod tests {
             info: table.lookup("/x.Y/Z"),
             started: Instant::now(),
             span: tracing::Span::none(),
+            server: tracing::Span::none(),
             finished: true,
             request_id: request_id.map(|id| HeaderValue::from_str(id).unwrap()),
             permit: None,

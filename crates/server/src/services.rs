@@ -17,6 +17,7 @@ use tonic::{Request, Response, Status, Streaming};
 use crate::convert;
 use crate::error::ApiError;
 use crate::telemetry::DecisionIds;
+use crate::tracing_otel::{self, child_span};
 
 /// How many batch results may wait for a slow reader before the server stops reading
 /// requests: the stream's memory stays bounded whatever its length.
@@ -49,8 +50,11 @@ impl State {
     /// The catalog a request selected. The `Arc` keeps that snapshot alive for the whole
     /// request, whatever a reload swaps in meanwhile.
     fn choose(&self, selector: &Selector) -> Result<Arc<LoadedCatalog>, ApiError> {
+        let span = child_span!("catalog.select", catalog.id = tracing::field::Empty).entered();
         let set = self.store.snapshot();
-        Ok(Arc::clone(set.select(selector, Self::today())?))
+        let loaded = Arc::clone(set.select(selector, Self::today())?);
+        span.record("catalog.id", loaded.catalog.id());
+        Ok(loaded)
     }
 }
 
@@ -133,7 +137,10 @@ impl CertificateService for Certificates {
             return Err(ApiError::InvalidArgument(violations).into());
         };
         let loaded = self.0.choose(&selector)?;
-        let outcome = loaded.catalog.search(&query, &filter, limit);
+        let outcome = {
+            let _span = child_span!("catalog.search").entered();
+            loaded.catalog.search(&query, &filter, limit)
+        };
         Ok(Response::new(convert::search_response(&outcome, &loaded)))
     }
 
@@ -199,7 +206,10 @@ impl Equivalence {
         };
         let loaded = self.0.choose(&selector)?;
         let catalog = &loaded.catalog;
-        let evaluation = equivalence::evaluate(catalog, &claims, &applicant)?;
+        let evaluation = {
+            let _span = child_span!("equivalence.evaluate").entered();
+            equivalence::evaluate(catalog, &claims, &applicant)?
+        };
         let decision_id = self.0.decision_ids.generate();
         tracing::info!(
             target: "audit",
@@ -211,6 +221,7 @@ impl Equivalence {
             highest_level = ?evaluation.highest_level.map(|l| l.label_en()),
             applicant_reference = %request.applicant.as_ref().map_or("", |a| a.reference.as_str()),
             caller = %caller.unwrap_or(""),
+            trace_id = tracing_otel::current_trace_id().map(tracing::field::display),
             latency_us = started.elapsed().as_micros() as u64,
             "decision"
         );
@@ -247,7 +258,8 @@ impl EquivalenceService for Equivalence {
         let mut incoming = request.into_inner();
         let (tx, rx) = tokio::sync::mpsc::channel(BATCH_BUFFER);
         let service = self.clone();
-        tokio::spawn(async move {
+        // In the call's spans, so each item's audit event and child spans belong to the call.
+        tokio::spawn(tracing_otel::in_current_call(async move {
             let mut index: i64 = 0;
             while let Some(item) = incoming.next().await {
                 let response = match item {
@@ -275,7 +287,7 @@ impl EquivalenceService for Equivalence {
                 }
                 index += 1;
             }
-        });
+        }));
         let stream = tokio_stream::wrappers::ReceiverStream::new(rx);
         Ok(Response::new(Box::pin(stream)))
     }

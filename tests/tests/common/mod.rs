@@ -42,7 +42,7 @@ pub const READY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Environment variables the binary reads; removed so the developer's shell cannot change what
 /// a test starts.
-const SERVER_ENV: [&str; 8] = [
+const SERVER_ENV: [&str; 19] = [
     "CERTEQUIV_LISTEN",
     "CERTEQUIV_CATALOG_DIR",
     "CERTEQUIV_DEFAULT_JURISDICTION",
@@ -51,6 +51,18 @@ const SERVER_ENV: [&str; 8] = [
     "CERTEQUIV_REFLECTION",
     "CERTEQUIV_LOG",
     "CERTEQUIV_LOG_FORMAT",
+    // OpenTelemetry: export is on when an endpoint is set (tests/tests/tracing.rs sets them).
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_PROTOCOL",
+    "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+    "OTEL_SERVICE_NAME",
+    "OTEL_RESOURCE_ATTRIBUTES",
+    "OTEL_TRACES_SAMPLER",
+    "OTEL_TRACES_SAMPLER_ARG",
+    "OTEL_TRACES_EXPORTER",
+    "OTEL_SDK_DISABLED",
+    "OTEL_BSP_SCHEDULE_DELAY",
 ];
 
 /// The workspace root (`tests/..`).
@@ -211,6 +223,12 @@ pub struct Process {
 impl Process {
     /// Starts `certequiv <args>` without waiting for anything.
     pub fn start<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Process {
+        Process::start_with_env(args, &[])
+    }
+
+    /// Like [`Process::start`], with these environment variables set (after the server's own
+    /// are cleared).
+    pub fn start_with_env<S: AsRef<std::ffi::OsStr>>(args: &[S], env: &[(&str, &str)]) -> Process {
         let mut command = Command::new(binary());
         command
             .args(args)
@@ -221,6 +239,7 @@ impl Process {
         for var in SERVER_ENV {
             command.env_remove(var);
         }
+        command.envs(env.iter().copied());
         let mut child = command.spawn().expect("start the certequiv binary");
         let stdout = Output::capture(child.stdout.take().expect("piped stdout"), "stdout");
         let stderr = Output::capture(child.stderr.take().expect("piped stderr"), "stderr");
@@ -309,6 +328,11 @@ pub fn spawn_app() -> App {
 
 /// Like [`spawn_app`], with extra `serve` flags, e.g. `["--shutdown-grace", "2s"]`.
 pub fn spawn_app_with(extra: &[&str]) -> App {
+    spawn_app_with_env(extra, &[])
+}
+
+/// Like [`spawn_app_with`], with these environment variables set, e.g. `OTEL_*`.
+pub fn spawn_app_with_env(extra: &[&str], env: &[(&str, &str)]) -> App {
     let mut args = vec![
         "serve",
         "--listen",
@@ -320,7 +344,7 @@ pub fn spawn_app_with(extra: &[&str]) -> App {
         args.extend(["--log-format", "text"]);
     }
     args.extend_from_slice(extra);
-    let process = Process::start(&args);
+    let process = Process::start_with_env(&args, env);
     let Some(line) = process.stdout.wait_for(READY_TIMEOUT, is_serving_line) else {
         panic!(
             "certequiv did not log `serving` within {READY_TIMEOUT:?} (or exited)\n{}",
