@@ -22,6 +22,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::trace::v1::Span;
 use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
+use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
 use tokio::sync::mpsc;
 use tonic::Code;
 
@@ -230,6 +231,23 @@ async fn calls_join_the_callers_trace_with_rpc_attributes_and_child_spans() {
         .await
         .expect_err("unknown id");
     assert_eq!(status.code(), Code::NotFound);
+    // A method the server does not have: UNIMPLEMENTED, a server error for the conventions.
+    let unimplemented_parent = "3333333333333333";
+    let mut grpc = tonic::client::Grpc::new(app.channel().await);
+    grpc.ready().await.expect("ready");
+    let status = grpc
+        .unary(
+            traced(
+                GetCertificateRequest::default(),
+                unimplemented_parent,
+                "nope-1",
+            ),
+            http::uri::PathAndQuery::from_static("/certequiv.v1.CertificateService/NoSuchMethod"),
+            tonic_prost::ProstCodec::<GetCertificateRequest, GetCertificateRequest>::default(),
+        )
+        .await
+        .expect_err("no such method");
+    assert_eq!(status.code(), Code::Unimplemented);
     // No traceparent: the server starts a trace of its own.
     certificates
         .get_certificate(GetCertificateRequest {
@@ -254,6 +272,9 @@ async fn calls_join_the_callers_trace_with_rpc_attributes_and_child_spans() {
         ) else {
             return false;
         };
+        if server_span(spans, "unknown/unknown", unimplemented_parent).is_none() {
+            return false;
+        }
         children(spans, search).len() >= 2
             && children(spans, evaluate).len() >= 2
             && !children(spans, root).is_empty()
@@ -310,6 +331,18 @@ async fn calls_join_the_callers_trace_with_rpc_attributes_and_child_spans() {
     );
     // NOT_FOUND is the caller's error, not the server's: the span status stays unset.
     assert_eq!(missing.span.status.as_ref().map_or(0, |s| s.code), 0);
+
+    // Paths the server does not know are labelled "unknown", as in the metrics, so callers
+    // cannot create span names at will.
+    let unimplemented = server_span(&spans, "unknown/unknown", unimplemented_parent).unwrap();
+    assert_eq!(
+        unimplemented.int("rpc.grpc.status_code"),
+        Some(Code::Unimplemented as i64)
+    );
+    assert_eq!(
+        unimplemented.span.status.as_ref().map(|s| s.code),
+        Some(StatusCode::Error as i32)
+    );
 
     let root = server_span(&spans, "/GetCertificate", "").unwrap();
     assert_ne!(root.trace_id(), TRACE_ID);

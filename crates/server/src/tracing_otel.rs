@@ -227,6 +227,7 @@ pub fn call_spans(
 
 /// Records a finished call's gRPC code on its server span; server errors (the codes the RPC
 /// semantic conventions count as the server's fault) also set the span status to error.
+#[inline]
 pub fn record_code(server: &Span, code: i32) {
     if server.is_none() {
         return;
@@ -248,19 +249,24 @@ pub fn current_trace_id() -> Option<TraceId> {
     (id != TraceId::INVALID).then_some(id)
 }
 
-/// Runs `future` (work spawned for the current call, e.g. a batch's items) inside the call's
-/// log span and trace context, so its log lines and child spans belong to the call.
-pub fn in_current_call<F: std::future::Future>(
-    future: F,
-) -> opentelemetry::context::WithContext<tracing::instrument::Instrumented<F>> {
+/// Spawns `future`, work of the current call such as a batch's items. With export on it runs
+/// inside the call's log span and trace context, so its log lines carry the trace id and its
+/// child spans belong to the call; with export off it is spawned as it is.
+pub fn spawn_in_current_call<F>(future: F) -> tokio::task::JoinHandle<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    if !enabled() {
+        return tokio::spawn(future);
+    }
     use opentelemetry::context::FutureExt as _;
     use tracing::Instrument as _;
-    let cx = if enabled() {
-        opentelemetry::Context::current()
-    } else {
-        opentelemetry::Context::new()
-    };
-    future.instrument(Span::current()).with_context(cx)
+    tokio::spawn(
+        future
+            .instrument(Span::current())
+            .with_context(opentelemetry::Context::current()),
+    )
 }
 
 #[cfg(test)]
@@ -363,6 +369,7 @@ mod tests {
 
     #[test]
     fn header_carrier_reads_metadata() {
+        use opentelemetry::propagation::TextMapPropagator as _;
         let mut headers = http::HeaderMap::new();
         headers.insert(
             "traceparent",
@@ -371,7 +378,6 @@ mod tests {
             ),
         );
         let cx = TraceContextPropagator::new().extract(&Headers(&headers));
-        use opentelemetry::propagation::TextMapPropagator as _;
         assert_eq!(
             cx.span().span_context().trace_id().to_string(),
             "0af7651916cd43dd8448eb211c80319c"
