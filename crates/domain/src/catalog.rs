@@ -1,89 +1,18 @@
-//! The catalog model: a published list of certificates, immutable once built.
+//! A catalog ready to answer: validated once, indexed once, immutable.
 //!
-//! [`Catalog::new`] is the only way to get a catalog: it checks the invariants every other
-//! module relies on (unique ids, sections that exist, names and aliases that name one entry
-//! only, rule quotes that really stand in the remark) and builds the search index once.
+//! [`Catalog::new`] is the only way to get one: it checks the invariants every other module
+//! relies on (unique ids, sections that exist, names and aliases that name one entry only, rule
+//! quotes that really stand in the remark) and builds what requests read — the search index,
+//! the look-alike names, normalized field and work-scope texts, where each rule's quote is.
 
-use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
+use std::ops::Range;
 use std::sync::Arc;
 
-use jiff::civil::Date;
-
-use crate::level::TitleLevel;
-use crate::rules::Rule;
-use crate::search::SearchIndex;
+use crate::equivalence::look_alike::LookAlikes;
+use crate::model::{CatalogMeta, Certificate, NotListed, Section};
+use crate::search::{AnalyzedQuery, CertificateFilter, QueryText, SearchIndex, SearchOutcome};
 use crate::text::normalize;
-
-/// Metadata of a catalog. Provenance the source does not state stays `None`/empty.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CatalogMeta {
-    /// Stable ASCII id, e.g. `beijing-attachment-5`.
-    pub id: String,
-    pub title: String,
-    pub jurisdiction: String,
-    /// Where the list comes from, e.g. "附件5".
-    pub source: String,
-    /// First day in force; `None` when the source states no date (in force since always).
-    pub effective_from: Option<Date>,
-    /// Last day in force; `None` when open-ended.
-    pub effective_until: Option<Date>,
-}
-
-impl CatalogMeta {
-    /// Whether the catalog is in force on `day`.
-    pub fn in_force_on(&self, day: Date) -> bool {
-        self.effective_from.is_none_or(|from| from <= day)
-            && self.effective_until.is_none_or(|until| day <= until)
-    }
-}
-
-/// A section (sub-list) of a catalog, e.g. "（一）急需紧缺境外职业资格清单".
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Section {
-    pub number: u32,
-    /// The ordinal as printed, e.g. "（一）".
-    pub ordinal: String,
-    /// The heading verbatim, without the ordinal.
-    pub title: String,
-}
-
-/// An issuing body as the catalog names it; either name may be empty.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Issuer {
-    pub name_zh: Arc<str>,
-    pub name_en: Arc<str>,
-}
-
-/// One entry of the list.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Certificate {
-    pub id: String,
-    pub section: u32,
-    pub item: u32,
-    pub name_zh: String,
-    pub name_en: String,
-    pub abbreviations: Vec<String>,
-    pub aliases: Vec<String>,
-    /// In source order; at least one.
-    pub issuers: Vec<Issuer>,
-    pub country_or_region: Arc<str>,
-    pub fields: Vec<Arc<str>>,
-    pub work_scope: Arc<str>,
-    pub title_level: TitleLevel,
-    pub remark: Arc<str>,
-    /// Rules of this entry beyond the basic series requirements, each citing its remark.
-    pub rules: Vec<Rule>,
-}
-
-/// A real certificate that is *not* on the list, named so that look-alikes ("CELTA" for
-/// "DELTA", "CFA Level II" for "CFA") are refused plainly instead of queried.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NotListed {
-    pub names: Vec<String>,
-    pub note_zh: String,
-    pub note_en: String,
-}
 
 /// Where something is wrong in a catalog, as a path such as `certificates[3].aliases[1]`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -123,10 +52,14 @@ pub struct Catalog {
     etag: String,
     by_id: HashMap<String, usize>,
     index: SearchIndex,
+    look_alikes: LookAlikes,
     /// Every field term of the catalog, normalized (a handful of distinct terms).
     field_terms: HashSet<String>,
-    /// Each distinct field text of the entries, normalized.
-    normalized_fields: rustc_hash::FxHashMap<Arc<str>, Box<str>>,
+    /// Each distinct field and work-scope text of the entries, normalized: entries repeat a
+    /// few of them, and evaluations compare them with the applicant's work field.
+    normalized: rustc_hash::FxHashMap<Arc<str>, Box<str>>,
+    /// Per entry, per rule: where the rule's quote stands in the entry's remark (bytes).
+    quote_ranges: Vec<Vec<Range<usize>>>,
 }
 
 impl Catalog {
@@ -181,7 +114,7 @@ impl Catalog {
             .enumerate()
             .map(|(i, c)| (c.id.clone(), i))
             .collect();
-        let index = SearchIndex::build(&certificates, &not_listed).map_err(|clashes| {
+        let index = SearchIndex::build(&certificates).map_err(|clashes| {
             clashes
                 .into_iter()
                 .map(|clash| {
@@ -195,14 +128,35 @@ impl Catalog {
                 })
                 .collect::<Vec<_>>()
         })?;
-        // Entries repeat a handful of field texts: normalize each distinct one once.
-        let mut normalized_fields = rustc_hash::FxHashMap::<Arc<str>, Box<str>>::default();
-        for field in certificates.iter().flat_map(|c| &c.fields) {
-            if !normalized_fields.contains_key(field) {
-                normalized_fields.insert(field.clone(), normalize(field).into());
+        let mut normalized = rustc_hash::FxHashMap::<Arc<str>, Box<str>>::default();
+        let mut field_terms = HashSet::new();
+        for cert in &certificates {
+            for field in &cert.fields {
+                if !normalized.contains_key(field) {
+                    let text: Box<str> = normalize(field).into();
+                    field_terms.insert(text.to_string());
+                    normalized.insert(Arc::clone(field), text);
+                }
+            }
+            if !normalized.contains_key(&cert.work_scope) {
+                let text = normalize(&cert.work_scope).into();
+                normalized.insert(Arc::clone(&cert.work_scope), text);
             }
         }
-        let field_terms = normalized_fields.values().map(|f| f.to_string()).collect();
+        // Validation made sure each quote is in its remark.
+        let quote_ranges = certificates
+            .iter()
+            .map(|cert| {
+                cert.rules
+                    .iter()
+                    .map(|rule| {
+                        let at = cert.remark.find(rule.quote()).unwrap_or(0);
+                        at..at + rule.quote().len()
+                    })
+                    .collect()
+            })
+            .collect();
+        let look_alikes = LookAlikes::build(&certificates, &not_listed);
         Ok(Catalog {
             meta,
             sections,
@@ -211,8 +165,10 @@ impl Catalog {
             etag,
             by_id,
             index,
+            look_alikes,
             field_terms,
-            normalized_fields,
+            normalized,
+            quote_ranges,
         })
     }
 
@@ -255,12 +211,49 @@ impl Catalog {
         self.field_terms.contains(normalized)
     }
 
-    /// `field` normalized: kept from the load when it is one of the entries' fields.
-    pub fn normalized_field<'a>(&'a self, field: &'a str) -> Cow<'a, str> {
-        match self.normalized_fields.get(field) {
-            Some(normalized) => Cow::Borrowed(normalized),
-            None => Cow::Owned(normalize(field)),
+    /// A field or work-scope text of an entry, normalized at load (`None` for any other text).
+    pub fn normalized(&self, text: &str) -> Option<&str> {
+        self.normalized.get(text).map(|t| &**t)
+    }
+
+    /// Where rule `rule` of the entry at `position` quotes its remark, in bytes.
+    pub fn quote_range(&self, position: usize, rule: usize) -> Option<Range<usize>> {
+        self.quote_ranges.get(position)?.get(rule).cloned()
+    }
+
+    pub fn look_alikes(&self) -> &LookAlikes {
+        &self.look_alikes
+    }
+
+    /// Searches this catalog, highlights included; see [`crate::search`] for the ranking.
+    pub fn search(
+        &self,
+        query: &QueryText,
+        filter: &CertificateFilter,
+        limit: usize,
+    ) -> SearchOutcome {
+        let query = AnalyzedQuery::of(query);
+        self.index
+            .search(&self.certificates, &query, filter, limit, true)
+    }
+
+    /// Positions of the certificates matching `filter` from position `start` on, at most
+    /// `limit`, and the position to continue from when more remain.
+    pub fn list(
+        &self,
+        filter: &CertificateFilter,
+        start: usize,
+        limit: usize,
+    ) -> (Vec<usize>, Option<usize>) {
+        let accepts = filter.acceptor(&self.index, &self.certificates);
+        let mut page = Vec::with_capacity(limit.min(self.certificates.len()));
+        for i in (start..self.certificates.len()).filter(|&i| accepts(i)) {
+            if page.len() == limit {
+                return (page, Some(i));
+            }
+            page.push(i);
         }
+        (page, None)
     }
 
     pub fn certificate(&self, id: &str) -> Option<&Certificate> {
@@ -275,7 +268,7 @@ impl Catalog {
             .count()
     }
 
-    pub(crate) fn index(&self) -> &SearchIndex {
+    pub fn index(&self) -> &SearchIndex {
         &self.index
     }
 }
@@ -409,6 +402,8 @@ pub fn is_valid_id(id: &str) -> bool {
 pub(crate) mod test_support {
     //! A small hand-made catalog for unit tests of search and rules.
     use super::*;
+    use crate::level::TitleLevel;
+    use crate::model::Issuer;
     use crate::rules::{DomesticQualification, Rule};
 
     pub fn cert(id: &str, section: u32, item: u32, name_zh: &str, name_en: &str) -> Certificate {
@@ -567,19 +562,6 @@ mod tests {
                 ("certificates[id=c]", clash("zeta", "a", "c").as_str()),
             ]
         );
-    }
-
-    #[test]
-    fn validity_range_is_inclusive() {
-        let meta = CatalogMeta {
-            effective_from: Some(jiff::civil::date(2025, 1, 1)),
-            effective_until: Some(jiff::civil::date(2025, 12, 31)),
-            ..parts(vec![]).meta
-        };
-        assert!(!meta.in_force_on(jiff::civil::date(2024, 12, 31)));
-        assert!(meta.in_force_on(jiff::civil::date(2025, 1, 1)));
-        assert!(meta.in_force_on(jiff::civil::date(2025, 12, 31)));
-        assert!(!meta.in_force_on(jiff::civil::date(2026, 1, 1)));
     }
 
     #[test]

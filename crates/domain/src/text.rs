@@ -224,27 +224,16 @@ pub fn for_each_unit(text: &str, mut f: impl FnMut(UnitRef<'_>)) {
 pub(crate) fn for_each_unit_with_compact(text: &str, mut f: impl FnMut(UnitRef<'_>)) -> String {
     let mut compact = String::with_capacity(text.len());
     if text.is_ascii() {
-        // NFKC leaves ASCII as it is: the words are the runs of ASCII letters and digits,
-        // lower-cased, less the noise words, one unit each, a character a byte. Each is
-        // lower-cased straight into `compact`, no scratch buffers (most queries are ASCII).
-        let mut start = 0;
-        for raw in text.split(|c: char| !c.is_ascii_alphanumeric()) {
-            let (at, end) = (start, start + raw.len());
-            start = end + 1;
-            if raw.is_empty() {
-                continue;
-            }
+        // One unit per word, a character a byte, each lower-cased straight into `compact`: no
+        // scratch buffers (most queries are ASCII).
+        for (at, raw) in ascii_words(text) {
             let from = compact.len();
             compact.extend(raw.chars().map(|c| c.to_ascii_lowercase()));
-            if LATIN_NOISE.contains(&&compact[from..]) {
-                compact.truncate(from);
-                continue;
-            }
             f(UnitRef {
                 text: &compact[from..],
                 cjk: false,
                 start: at,
-                end,
+                end: at + raw.len(),
             });
         }
         return compact;
@@ -319,10 +308,7 @@ pub(crate) fn compact_equals(text: &str, compact: &str) -> bool {
         return rest.is_some_and(str::is_empty);
     }
     let mut rest = compact.as_bytes();
-    for raw in text.split(|c: char| !c.is_ascii_alphanumeric()) {
-        if raw.is_empty() || LATIN_NOISE.iter().any(|n| n.eq_ignore_ascii_case(raw)) {
-            continue;
-        }
+    for (_, raw) in ascii_words(text) {
         let Some((head, tail)) = rest.split_at_checked(raw.len()) else {
             return false;
         };
@@ -336,6 +322,22 @@ pub(crate) fn compact_equals(text: &str, compact: &str) -> bool {
         rest = tail;
     }
     rest.is_empty()
+}
+
+/// The words of ASCII text, as [`for_each_word`] cuts them, with their byte offsets (a
+/// character a byte): the runs of ASCII letters and digits, less the noise words (in any
+/// case); lower-casing them is all the folding they need, since NFKC leaves ASCII as it is.
+/// The one place this rule is written: the fast paths for ASCII names and queries use it, and
+/// a test checks it against `for_each_word`.
+pub(crate) fn ascii_words(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    let mut start = 0;
+    text.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter_map(move |raw| {
+            let at = start;
+            start += raw.len() + 1;
+            let noise = LATIN_NOISE.iter().any(|n| n.eq_ignore_ascii_case(raw));
+            (!raw.is_empty() && !noise).then_some((at, raw))
+        })
 }
 
 /// ASCII and CJK Unified Ideographs, which NFKC leaves as they are and lower-casing changes
@@ -636,6 +638,20 @@ mod tests {
             for unit in analyze(&text).units {
                 proptest::prop_assert!(unit.start < unit.end && unit.end <= chars, "{:?}", unit);
             }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn ascii_words_are_the_words_of_for_each_word(
+            text in "([ -~]|certified|The|OF|a|An|HOLDER){0,24}"
+        ) {
+            let fast: Vec<(usize, String)> = ascii_words(&text)
+                .map(|(at, w)| (at, w.to_ascii_lowercase()))
+                .collect();
+            let mut slow = Vec::new();
+            for_each_word(&text, |w| slow.push((w.origins[0], w.text.to_owned())));
+            proptest::prop_assert_eq!(fast, slow);
         }
     }
 

@@ -187,12 +187,12 @@ fn results_explain_what_matched() {
     assert_eq!(hit.kind, MatchKind::Abbreviation);
     assert_eq!(hit.field.as_str(), "abbreviations");
     assert_eq!(hit.field.text(&catalog.certificates()[hit.cert]), "FCCA");
-    assert_eq!(catalog.highlights(hit), [(0, 4)]);
+    assert_eq!(hit.highlights.as_slice(), [(0, 4)]);
 
     let outcome = search(&catalog, "IEEE", 1);
     let hit = &outcome.hits[0];
     let text = hit.field.text(&catalog.certificates()[hit.cert]);
-    let (start, end) = catalog.highlights(hit)[0];
+    let (start, end) = hit.highlights[0];
     let highlighted: String = text.chars().skip(start).take(end - start).collect();
     assert_eq!(highlighted, "IEEE");
 }
