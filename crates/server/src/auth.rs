@@ -42,8 +42,12 @@ pub fn tls_config(
 /// The subject of the first peer certificate, e.g. `CN=hr-platform,O=Example`.
 pub fn peer_subject<T>(request: &tonic::Request<T>) -> Option<String> {
     let certs = request.peer_certs()?;
-    let first = certs.first()?;
-    let (_, parsed) = x509_parser::parse_x509_certificate(first.as_ref()).ok()?;
+    subject(certs.first()?.as_ref())
+}
+
+/// The subject of a DER-encoded certificate (the HTTP port reads its clients' this way).
+pub fn subject(der: &[u8]) -> Option<String> {
+    let (_, parsed) = x509_parser::parse_x509_certificate(der).ok()?;
     Some(parsed.subject().to_string())
 }
 

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod cli;
 pub mod convert;
 pub mod error;
+pub mod gateway;
 pub mod limit;
 pub mod metrics;
 pub mod observe;
@@ -63,6 +64,10 @@ pub struct ServeConfig {
     pub tls: Option<tonic::transport::ServerTlsConfig>,
     /// Bearer tokens required on every call but health checks.
     pub tokens: Option<Arc<auth::TokenFile>>,
+    /// The HTTP port: TLS from the same files as the gRPC port's, when it has TLS.
+    pub http_tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
+    /// Longest an HTTP client may take to send a request's headers.
+    pub http_header_timeout: Duration,
 }
 
 impl Default for ServeConfig {
@@ -78,6 +83,8 @@ impl Default for ServeConfig {
             max_message_bytes: 4 * 1024 * 1024,
             tls: None,
             tokens: None,
+            http_tls: None,
+            http_header_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -90,6 +97,8 @@ pub struct Listeners {
     pub metrics: Option<TcpListener>,
     /// Plaintext `grpc.health.v1` only, for probes when the API port requires mTLS.
     pub health: Option<TcpListener>,
+    /// HTTP/JSON access to the API and its OpenAPI document; `None` serves none.
+    pub http: Option<TcpListener>,
 }
 
 /// Why serving stopped with an error.
@@ -99,6 +108,8 @@ pub enum ServeError {
     Transport(#[from] tonic::transport::Error),
     #[error("reflection: {0}")]
     Reflection(#[from] tonic_reflection::server::Error),
+    #[error("http gateway: {0}")]
+    Gateway(String),
 }
 
 /// Accepted connections with TCP_NODELAY: tonic sets it only on listeners it binds itself.
@@ -161,6 +172,25 @@ pub async fn run(
         .option_layer(config.tokens.clone().map(auth::TokenLayer::new))
         .into_inner();
     let max = config.max_message_bytes;
+    // One route table for the gRPC port and the HTTP gateway, so both reach the same services
+    // through the same layers.
+    let mut routes = tonic::service::Routes::builder();
+    routes.add_service(health.clone());
+    if let Some(reflection) = reflection_v1 {
+        routes.add_service(reflection);
+    }
+    if let Some(reflection) = reflection_v1alpha {
+        routes.add_service(reflection);
+    }
+    routes
+        .add_service(
+            CertificateServiceServer::new(Certificates(state.clone()))
+                .max_decoding_message_size(max),
+        )
+        .add_service(
+            EquivalenceServiceServer::new(Equivalence(state)).max_decoding_message_size(max),
+        );
+    let routes = routes.routes();
     let mut builder = Server::builder();
     if let Some(tls) = config.tls.clone() {
         builder = builder.tls_config(tls)?;
@@ -174,17 +204,35 @@ pub async fn run(
         .max_connection_age_grace(config.shutdown_grace)
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
         .http2_keepalive_timeout(Some(Duration::from_secs(10)))
-        .layer(layers)
-        .add_service(health.clone())
-        .add_optional_service(reflection_v1)
-        .add_optional_service(reflection_v1alpha)
-        .add_service(
-            CertificateServiceServer::new(Certificates(state.clone()))
-                .max_decoding_message_size(max),
-        )
-        .add_service(
-            EquivalenceServiceServer::new(Equivalence(state)).max_decoding_message_size(max),
-        );
+        .layer(layers.clone())
+        .add_routes(routes.clone());
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let http = match listeners.http {
+        Some(listener) => {
+            let grpc = tower::ServiceExt::<http::Request<tonic::body::Body>>::map_response(
+                tower::Layer::layer(&layers, routes),
+                |response| response.map(tonic::body::Body::new),
+            );
+            let gateway = gateway::Gateway::new(
+                tower::util::BoxCloneSyncService::new(grpc),
+                gateway::GatewayConfig {
+                    max_message_bytes: max,
+                    request_timeout: config.request_timeout,
+                    header_timeout: config.http_header_timeout,
+                    tls: config.http_tls.clone(),
+                },
+            )
+            .map_err(ServeError::Gateway)?;
+            tracing::info!(addr = ?listener.local_addr().ok(), "http listening");
+            Some(tokio::spawn(gateway::serve(
+                listener,
+                Arc::new(gateway),
+                stop_rx.clone(),
+                config.shutdown_grace,
+            )))
+        }
+        None => None,
+    };
 
     // Metrics, the health-only listener and the token watcher; aborted when serving ends.
     let mut background = tokio::task::JoinSet::<()>::new();
@@ -230,7 +278,7 @@ pub async fn run(
     };
 
     let address = listeners.grpc.local_addr().ok();
-    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+    let mut stop_rx = stop_rx;
     let serve = router.serve_with_incoming_shutdown(incoming(listeners.grpc), async move {
         let _ = stop_rx.wait_for(|stop| *stop).await;
     });
@@ -262,6 +310,16 @@ pub async fn run(
             }
         }
     };
+    // The HTTP port drains alongside the gRPC port (same signal, same grace period).
+    let _ = stop_tx.send(true);
+    if let Some(mut http) = http {
+        if tokio::time::timeout(config.shutdown_grace, &mut http)
+            .await
+            .is_err()
+        {
+            http.abort();
+        }
+    }
     stop_watching.store(true, Ordering::Relaxed);
     drop(watcher);
     background.abort_all();
