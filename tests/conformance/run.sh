@@ -140,7 +140,8 @@ fi
 step "start $BIN on port 0"
 # Settings come from the flags below only (CERTEQUIV_* variables would override the defaults).
 while IFS= read -r var; do unset "$var"; done < <(compgen -e | grep '^CERTEQUIV_' || true)
-"$BIN" serve --listen 127.0.0.1:0 --metrics-listen 127.0.0.1:0 --log-format text \
+"$BIN" serve --listen 127.0.0.1:0 --metrics-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 \
+  --log-format text \
   >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 ADDR=
