@@ -149,6 +149,10 @@ async fn read_lines(
     let mut ended = false;
     loop {
         while let Some(end) = buffer.iter().position(|&b| b == b'\n') {
+            if end > max {
+                let _ = slots.send(Slot::Fatal(line_too_long(index, max))).await;
+                return;
+            }
             let line = buffer.split_to(end + 1);
             if !line_done(&line[..end], &input, max, &mut index, &frames, &slots).await {
                 return;
@@ -162,11 +166,7 @@ async fn read_lines(
             return;
         }
         if buffer.len() > max {
-            let status = tonic::Status::resource_exhausted(format!(
-                "line {} is over the server's limit of {max} bytes (--max-message-bytes)",
-                index + 1
-            ));
-            let _ = slots.send(Slot::Fatal(status)).await;
+            let _ = slots.send(Slot::Fatal(line_too_long(index, max))).await;
             return;
         }
         let next = if idle.is_zero() {
@@ -200,6 +200,15 @@ async fn read_lines(
     }
 }
 
+/// A line over the size limit ends the stream, as an oversized message ends a gRPC stream: the
+/// gateway does not buffer without bound to find where it ends.
+fn line_too_long(index: i64, max: usize) -> tonic::Status {
+    tonic::Status::resource_exhausted(format!(
+        "request line {} is over the server's limit of {max} bytes (--max-message-bytes)",
+        index + 1
+    ))
+}
+
 /// Handles one line; false when the stream is over (the service or the client went away).
 async fn line_done(
     line: &[u8],
@@ -220,29 +229,27 @@ async fn line_done(
         message,
         correlation_id: correlation_id(line),
     };
-    let slot = match transcode::from_json(input, line) {
-        Ok(message) => {
-            let encoded = message.encode_to_vec();
-            if encoded.len() > max {
-                refused(
-                    Code::ResourceExhausted,
-                    format!("over the server's limit of {max} bytes (--max-message-bytes)"),
-                )
-            } else {
-                match transcode::frame(&encoded) {
-                    Ok(frame) => {
-                        if slots.send(Slot::Forwarded { index: at }).await.is_err() {
-                            return false;
-                        }
-                        return frames.send(Ok(Frame::data(frame))).await.is_ok();
-                    }
-                    Err(error) => refused(Code::ResourceExhausted, error),
-                }
-            }
+    let message = match transcode::from_json(input, line) {
+        Ok(message) => message,
+        Err(error) => {
+            return slots
+                .send(refused(Code::InvalidArgument, error))
+                .await
+                .is_ok();
         }
-        Err(error) => refused(Code::InvalidArgument, error),
     };
-    slots.send(slot).await.is_ok()
+    let encoded = message.encode_to_vec();
+    let frame = match transcode::frame(&encoded) {
+        Ok(frame) if encoded.len() <= max => frame,
+        _ => {
+            let _ = slots.send(Slot::Fatal(line_too_long(at, max))).await;
+            return false;
+        }
+    };
+    if slots.send(Slot::Forwarded { index: at }).await.is_err() {
+        return false;
+    }
+    frames.send(Ok(Frame::data(frame))).await.is_ok()
 }
 
 /// A refused line's `correlation_id`, when it is at least a JSON object that has one.
