@@ -97,7 +97,7 @@ fn operation(route: &Route, comments: &Comments, schemas: &mut Schemas<'_>) -> V
                 "in": "path",
                 "required": true,
                 "description": schemas.comments.field(&field),
-                "schema": schemas.kind(&field.kind()),
+                "schema": schemas.param(&field),
             }));
         }
     }
@@ -178,7 +178,7 @@ fn query_parameters(
                 "in": "query",
                 "required": false,
                 "description": schemas.comments.field(&field),
-                "schema": schemas.field(&field),
+                "schema": schemas.param(&field),
             })),
         }
     }
@@ -264,15 +264,28 @@ impl Schemas<'_> {
         self.out.insert(name, schema);
     }
 
+    /// A field's schema in a JSON body: what canonical ProtoJSON writes, and everything a
+    /// ProtoJSON parser accepts besides (null for "unset", integers as strings, enum numbers),
+    /// so the document matches what the server takes.
     fn field(&mut self, field: &FieldDescriptor) -> Value {
         if field.is_map() {
             let value = match field.kind() {
                 Kind::Message(entry) => entry.map_entry_value_field().kind(),
                 other => other,
             };
-            return json!({"type": "object", "additionalProperties": self.kind(&value)});
+            let values = self.kind(&value, Mode::Item);
+            return json!({"type": ["object", "null"], "additionalProperties": values});
         }
-        let schema = self.kind(&field.kind());
+        if field.is_list() {
+            let items = self.kind(&field.kind(), Mode::Item);
+            return json!({"type": ["array", "null"], "items": items});
+        }
+        self.kind(&field.kind(), Mode::Body)
+    }
+
+    /// A field's schema as a query parameter (a string on the wire; null does not exist).
+    fn param(&mut self, field: &FieldDescriptor) -> Value {
+        let schema = self.kind(&field.kind(), Mode::Param);
         if field.is_list() {
             json!({"type": "array", "items": schema})
         } else {
@@ -280,29 +293,59 @@ impl Schemas<'_> {
         }
     }
 
-    fn kind(&mut self, kind: &Kind) -> Value {
-        match kind {
-            Kind::Double => json!({"type": "number", "format": "double"}),
-            Kind::Float => json!({"type": "number", "format": "float"}),
+    fn kind(&mut self, kind: &Kind, mode: Mode) -> Value {
+        let nullable = mode == Mode::Body;
+        let types = |base: &[&str]| {
+            let mut types: Vec<&str> = base.to_vec();
+            if mode == Mode::Param {
+                types.truncate(1);
+            }
+            if nullable {
+                types.push("null");
+            }
+            if types.len() == 1 {
+                json!(types[0])
+            } else {
+                json!(types)
+            }
+        };
+        let mut schema = match kind {
+            Kind::Double | Kind::Float => json!({
+                "type": types(&["number", "string"]),
+                "format": if matches!(kind, Kind::Double) { "double" } else { "float" },
+                "pattern": "^(-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?|NaN|-?Infinity)$",
+            }),
             Kind::Int32 | Kind::Sint32 | Kind::Sfixed32 => json!({
-                "type": "integer", "format": "int32",
-                "minimum": i32::MIN, "maximum": i32::MAX,
+                "type": types(&["integer", "string"]), "format": "int32",
+                "minimum": i32::MIN, "maximum": i32::MAX, "pattern": "^-?[0-9]+$",
             }),
             Kind::Uint32 | Kind::Fixed32 => json!({
-                "type": "integer", "format": "int64", "minimum": 0, "maximum": u32::MAX,
+                "type": types(&["integer", "string"]), "format": "int64",
+                "minimum": 0, "maximum": u32::MAX, "pattern": "^[0-9]+$",
             }),
-            Kind::Int64 | Kind::Sint64 | Kind::Sfixed64 => {
-                json!({"type": "string", "format": "int64", "pattern": "^-?[0-9]+$"})
-            }
-            Kind::Uint64 | Kind::Fixed64 => {
-                json!({"type": "string", "format": "uint64", "pattern": "^[0-9]+$"})
-            }
-            Kind::Bool => json!({"type": "boolean"}),
-            Kind::String => json!({"type": "string"}),
-            Kind::Bytes => json!({"type": "string", "contentEncoding": "base64"}),
+            // Written as strings (JSON numbers lose precision past 2^53).
+            Kind::Int64 | Kind::Sint64 | Kind::Sfixed64 => json!({
+                "type": types(&["string", "integer"]), "format": "int64",
+                "minimum": i64::MIN, "maximum": i64::MAX, "pattern": "^-?[0-9]+$",
+            }),
+            Kind::Uint64 | Kind::Fixed64 => json!({
+                "type": types(&["string", "integer"]), "format": "uint64",
+                "minimum": 0, "maximum": u64::MAX, "pattern": "^[0-9]+$",
+            }),
+            Kind::Bool => json!({"type": types(&["boolean"])}),
+            Kind::String => json!({"type": types(&["string"])}),
+            Kind::Bytes => json!({"type": types(&["string"]), "contentEncoding": "base64"}),
             Kind::Enum(e) => {
                 self.add_enum(e);
-                json!({"$ref": format!("#/components/schemas/{}", e.full_name())})
+                // Written by name; a number is accepted too.
+                let mut any = vec![
+                    json!({"$ref": format!("#/components/schemas/{}", e.full_name())}),
+                    json!({"type": "integer", "format": "int32", "minimum": i32::MIN, "maximum": i32::MAX}),
+                ];
+                if nullable {
+                    any.push(json!({"type": "null"}));
+                }
+                json!({"anyOf": any})
             }
             Kind::Message(m) if m.full_name() == ANY => json!({
                 "type": "object",
@@ -311,9 +354,38 @@ impl Schemas<'_> {
                 "required": ["@type"],
                 "additionalProperties": true,
             }),
-            Kind::Message(m) => self.reference(m),
+            Kind::Message(m) => {
+                let reference = self.reference(m);
+                if nullable {
+                    json!({"anyOf": [reference, {"type": "null"}]})
+                } else {
+                    reference
+                }
+            }
+        };
+        if mode == Mode::Param {
+            if let Value::Object(map) = &mut schema {
+                // A query parameter is text: a pattern would hide the integer type.
+                if map.get("type") == Some(&json!("integer"))
+                    || map.get("type") == Some(&json!("number"))
+                {
+                    map.remove("pattern");
+                }
+            }
         }
+        schema
     }
+}
+
+/// Where a schema is used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// A field of a JSON body: nullable.
+    Body,
+    /// An element of a list or map in a JSON body: not nullable.
+    Item,
+    /// A path or query parameter: one type, not nullable.
+    Param,
 }
 
 /// Leading comments of every element, by file and source path.
@@ -422,7 +494,7 @@ mod tests {
         );
         let certificate = &doc["components"]["schemas"]["certequiv.v1.Certificate"];
         assert_eq!(
-            certificate["properties"]["titleLevel"]["$ref"],
+            certificate["properties"]["titleLevel"]["anyOf"][0]["$ref"],
             "#/components/schemas/certequiv.v1.TitleLevel"
         );
         assert_eq!(certificate["additionalProperties"], false);
@@ -440,14 +512,22 @@ mod tests {
         );
         let batch = &doc["paths"]["/v1/equivalence:batchEvaluate"]["post"];
         assert!(batch["requestBody"]["content"]["application/x-ndjson"].is_object());
+        // What ProtoJSON writes first, then what it also accepts.
         assert_eq!(
             doc["components"]["schemas"]["google.rpc.Status"]["properties"]["code"]["type"],
-            "integer"
+            json!(["integer", "string", "null"])
         );
+        let reload = &doc["components"]["schemas"]["certequiv.v1.ReloadStatus"];
         assert_eq!(
-            doc["components"]["schemas"]["certequiv.v1.ReloadStatus"]["properties"]["failuresTotal"]
-                ["type"],
-            "string"
+            reload["properties"]["failuresTotal"]["type"],
+            json!(["string", "integer", "null"])
         );
+        let page_size = doc["paths"]["/v1/certificates"]["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "page_size")
+            .unwrap();
+        assert_eq!(page_size["schema"]["type"], "integer");
     }
 }
