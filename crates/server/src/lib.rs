@@ -312,13 +312,12 @@ pub async fn run(
     };
     // The HTTP port drains alongside the gRPC port (same signal, same grace period).
     let _ = stop_tx.send(true);
-    if let Some(mut http) = http {
-        if tokio::time::timeout(config.shutdown_grace, &mut http)
+    if let Some(mut http) = http
+        && tokio::time::timeout(config.shutdown_grace, &mut http)
             .await
             .is_err()
-        {
-            http.abort();
-        }
+    {
+        http.abort();
     }
     stop_watching.store(true, Ordering::Relaxed);
     drop(watcher);

@@ -100,10 +100,10 @@ pub(super) async fn handle(
         Ok(response) => response.into_parts(),
         Err(failure) => return gateway.refused(failure),
     };
-    if let Some(status) = tonic::Status::from_header_map(&head.headers) {
-        if status.code() != Code::Ok {
-            return gateway.refused(Failure::grpc(status, &head.headers, None));
-        }
+    if let Some(status) = tonic::Status::from_header_map(&head.headers)
+        && status.code() != Code::Ok
+    {
+        return gateway.refused(Failure::grpc(status, &head.headers, None));
     }
 
     let (lines, lines_rx) = mpsc::channel::<Result<Frame<Bytes>, BoxError>>(IN_FLIGHT);

@@ -216,10 +216,10 @@ impl Gateway {
         let response = self.call(grpc_request).await?;
         let (head, body) = response.into_parts();
         let request_id = head.headers.get(REQUEST_ID).cloned();
-        if let Some(status) = tonic::Status::from_header_map(&head.headers) {
-            if status.code() != Code::Ok {
-                return Err(Failure::grpc(status, &head.headers, None));
-            }
+        if let Some(status) = tonic::Status::from_header_map(&head.headers)
+            && status.code() != Code::Ok
+        {
+            return Err(Failure::grpc(status, &head.headers, None));
         }
         let collected = body.collect().await.map_err(|e| {
             tracing::warn!(error = %e, "gateway: gRPC answer body failed");

@@ -363,15 +363,12 @@ impl Schemas<'_> {
                 }
             }
         };
-        if mode == Mode::Param {
-            if let Value::Object(map) = &mut schema {
-                // A query parameter is text: a pattern would hide the integer type.
-                if map.get("type") == Some(&json!("integer"))
-                    || map.get("type") == Some(&json!("number"))
-                {
-                    map.remove("pattern");
-                }
-            }
+        // A query parameter is text: a pattern would hide the integer type.
+        if let (Mode::Param, Value::Object(map)) = (mode, &mut schema)
+            && (map.get("type") == Some(&json!("integer"))
+                || map.get("type") == Some(&json!("number")))
+        {
+            map.remove("pattern");
         }
         schema
     }
