@@ -428,6 +428,20 @@ async fn overload_is_429_with_retry_after_and_request_ids_and_metrics_are_shared
         })
         .unwrap_or_else(|| panic!("no GetCertificate OK count:\n{text}"));
     assert!(line.ends_with(" 1"), "{line}");
+
+    // What the gateway refuses before any service runs is counted on its own.
+    assert_eq!(get(&app, "/v1/nowhere").await.status, 404);
+    let tcp = TcpStream::connect(metrics_addr)
+        .await
+        .expect("metrics port");
+    let metrics = exchange(tcp, request(Method::GET, "/metrics", None, &[])).await;
+    let text = String::from_utf8_lossy(&metrics.body);
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("certequiv_http_refused_total")
+                && l.contains(r#"http_status="404""#)),
+        "{text}"
+    );
 }
 
 /// Sends NDJSON lines one at a time and reads each answer before sending the next: the batch
@@ -763,4 +777,114 @@ async fn mutual_tls_on_the_http_port_names_the_caller_in_the_audit() {
     .await
     .expect("no hang");
     assert!(sent.is_err(), "plaintext on the TLS port: {sent:?}");
+}
+
+#[tokio::test]
+async fn browsers_of_allowed_origins_may_call_and_others_get_no_cors_headers() {
+    let app = spawn_app_with(&[
+        "--http-cors-origins",
+        "https://hr.example, https://other.example",
+    ]);
+    let preflight = call(
+        &app,
+        Method::OPTIONS,
+        "/v1/equivalence:evaluate",
+        None,
+        &[
+            ("origin", "https://hr.example"),
+            ("access-control-request-method", "POST"),
+            (
+                "access-control-request-headers",
+                "authorization, content-type",
+            ),
+        ],
+    )
+    .await;
+    assert_eq!(preflight.status, 204, "{preflight:?}");
+    assert_eq!(
+        preflight.header("access-control-allow-origin"),
+        Some("https://hr.example")
+    );
+    let allowed_headers = preflight
+        .header("access-control-allow-headers")
+        .unwrap_or("");
+    assert!(allowed_headers.contains("authorization") && allowed_headers.contains("content-type"));
+    assert!(
+        preflight
+            .header("access-control-allow-methods")
+            .unwrap_or("")
+            .contains("POST")
+    );
+
+    let answer = call(
+        &app,
+        Method::GET,
+        "/v1/catalogs",
+        None,
+        &[("origin", "https://other.example")],
+    )
+    .await;
+    assert_eq!(answer.status, 200);
+    assert_eq!(
+        answer.header("access-control-allow-origin"),
+        Some("https://other.example")
+    );
+    assert!(
+        answer
+            .header("access-control-expose-headers")
+            .unwrap_or("")
+            .contains("x-request-id")
+    );
+    // Errors carry the headers too, or a page could not read them.
+    let error = call(
+        &app,
+        Method::GET,
+        "/v1/catalogs/nope",
+        None,
+        &[("origin", "https://hr.example")],
+    )
+    .await;
+    assert_eq!(
+        (error.status, error.header("access-control-allow-origin")),
+        (404, Some("https://hr.example"))
+    );
+
+    let stranger = call(
+        &app,
+        Method::GET,
+        "/v1/catalogs",
+        None,
+        &[("origin", "https://evil.example")],
+    )
+    .await;
+    assert_eq!(stranger.status, 200);
+    assert_eq!(stranger.header("access-control-allow-origin"), None);
+    let stranger_preflight = call(
+        &app,
+        Method::OPTIONS,
+        "/v1/catalogs",
+        None,
+        &[
+            ("origin", "https://evil.example"),
+            ("access-control-request-method", "GET"),
+        ],
+    )
+    .await;
+    assert_eq!(stranger_preflight.status, 405);
+    assert_eq!(
+        stranger_preflight.header("access-control-allow-origin"),
+        None
+    );
+
+    // Without the flag no origin is allowed.
+    let closed = spawn_app();
+    let answer = call(
+        &closed,
+        Method::GET,
+        "/v1/catalogs",
+        None,
+        &[("origin", "https://hr.example")],
+    )
+    .await;
+    assert_eq!(answer.header("access-control-allow-origin"), None);
 }

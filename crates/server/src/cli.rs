@@ -45,6 +45,10 @@ pub struct ServeArgs {
     /// idle keep-alive connections close after it too.
     #[arg(long, env = "CERTEQUIV_HTTP_HEADER_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
     pub http_header_timeout: Duration,
+    /// Browser origins whose pages may call the HTTP API (CORS), comma-separated, e.g.
+    /// `https://hr.example.com`; `*` allows any. Default: none (same origin only).
+    #[arg(long, env = "CERTEQUIV_HTTP_CORS_ORIGINS", value_delimiter = ',')]
+    pub http_cors_origins: Vec<String>,
     /// Address of the Prometheus metrics endpoint (`GET /metrics`).
     #[arg(long, env = "CERTEQUIV_METRICS_LISTEN", default_value = "0.0.0.0:9090")]
     pub metrics_listen: SocketAddr,
@@ -237,6 +241,12 @@ fn serve(args: ServeArgs) -> ExitCode {
         tokens,
         http_tls,
         http_header_timeout: args.http_header_timeout,
+        http_cors_origins: args
+            .http_cors_origins
+            .iter()
+            .map(|o| o.trim().to_owned())
+            .filter(|o| !o.is_empty())
+            .collect(),
     };
     let result = runtime.block_on(async {
         let listeners = Listeners {

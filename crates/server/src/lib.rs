@@ -68,6 +68,8 @@ pub struct ServeConfig {
     pub http_tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
     /// Longest an HTTP client may take to send a request's headers.
     pub http_header_timeout: Duration,
+    /// Browser origins allowed to call the HTTP port (CORS); `*` for any, empty for none.
+    pub http_cors_origins: Vec<String>,
 }
 
 impl Default for ServeConfig {
@@ -85,6 +87,7 @@ impl Default for ServeConfig {
             tokens: None,
             http_tls: None,
             http_header_timeout: Duration::from_secs(10),
+            http_cors_origins: Vec::new(),
         }
     }
 }
@@ -220,6 +223,7 @@ pub async fn run(
                     request_timeout: config.request_timeout,
                     header_timeout: config.http_header_timeout,
                     tls: config.http_tls.clone(),
+                    cors_origins: config.http_cors_origins.clone(),
                 },
             )
             .map_err(ServeError::Gateway)?;

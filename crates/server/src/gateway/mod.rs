@@ -21,7 +21,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{ALLOW, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
+use http::header::{
+    ACCESS_CONTROL_ALLOW_ORIGIN, ACCESS_CONTROL_EXPOSE_HEADERS, ALLOW, CONTENT_TYPE, RETRY_AFTER,
+    VARY, WWW_AUTHENTICATE,
+};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Full, Limited};
@@ -66,6 +69,9 @@ pub struct GatewayConfig {
     pub header_timeout: Duration,
     /// TLS (and mutual TLS) from the same files as the gRPC port.
     pub tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
+    /// Browser origins allowed to call the API from their pages (CORS); `*` allows any.
+    /// Empty: no CORS headers, so only pages served from this origin may call it.
+    pub cors_origins: Vec<String>,
 }
 
 /// The HTTP/JSON front of the gRPC stack.
@@ -103,6 +109,11 @@ impl Gateway {
         let pool = descriptor_pool()?;
         let routes = RouteTable::from_pool(&pool)?;
         let openapi = openapi::to_pretty_json(&openapi::document(&pool, &routes)).into();
+        metrics::describe_counter!(
+            "certequiv_http_refused_total",
+            "HTTP requests the gateway refused before any service ran (no route, wrong method, \
+             malformed JSON or parameters, a body too large or not JSON, a timeout), by HTTP status."
+        );
         Ok(Gateway {
             routes,
             pool,
@@ -114,6 +125,42 @@ impl Gateway {
 
     /// Answers one HTTP request; never fails: every problem is an HTTP error answer.
     pub async fn handle(
+        self: Arc<Self>,
+        request: Request<Incoming>,
+        caller: Option<Caller>,
+    ) -> Response<HttpBody> {
+        let origin = self.allowed_origin(request.headers());
+        let mut response = match &origin {
+            Some(_) if is_preflight(&request) => preflight(),
+            _ => Arc::clone(&self).route(request, caller).await,
+        };
+        if let Some(origin) = origin {
+            let headers = response.headers_mut();
+            headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+            headers.append(VARY, HeaderValue::from_static("Origin"));
+            headers.insert(
+                ACCESS_CONTROL_EXPOSE_HEADERS,
+                HeaderValue::from_static("x-request-id, retry-after"),
+            );
+        }
+        response
+    }
+
+    /// The `Access-Control-Allow-Origin` value for a request's `Origin`, if it is allowed.
+    fn allowed_origin(&self, headers: &HeaderMap) -> Option<HeaderValue> {
+        let origin = headers.get(http::header::ORIGIN)?;
+        let allowed = &self.config.cors_origins;
+        if allowed.iter().any(|o| o == "*") {
+            return Some(HeaderValue::from_static("*"));
+        }
+        let text = origin.to_str().ok()?;
+        allowed
+            .iter()
+            .any(|o| o.eq_ignore_ascii_case(text))
+            .then(|| origin.clone())
+    }
+
+    async fn route(
         self: Arc<Self>,
         request: Request<Incoming>,
         caller: Option<Caller>,
@@ -290,8 +337,19 @@ impl Gateway {
             status,
             http,
             mut headers,
+            from_service,
         } = failure;
         let code = http.unwrap_or_else(|| status::http_status(status.code()));
+        if !from_service {
+            // What the gRPC stack answered is in its own metrics and log line already.
+            metrics::counter!("certequiv_http_refused_total", "http_status" => code.as_str().to_owned())
+                .increment(1);
+            tracing::debug!(
+                http_status = code.as_u16(),
+                message = status.message(),
+                "http request refused"
+            );
+        }
         if status.code() == Code::Unauthenticated {
             headers.insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
@@ -311,6 +369,8 @@ struct Failure {
     /// Overrides the standard mapping (405, 413, 415).
     http: Option<StatusCode>,
     headers: HeaderMap,
+    /// Answered by the gRPC stack (counted there), not refused by the gateway.
+    from_service: bool,
 }
 
 impl Failure {
@@ -319,12 +379,14 @@ impl Failure {
             status,
             http: None,
             headers: HeaderMap::new(),
+            from_service: false,
         }
     }
 
     /// A status the gRPC stack answered, with its request id and retry advice.
     fn grpc(status: tonic::Status, headers: &HeaderMap, trailers: Option<&HeaderMap>) -> Failure {
         let mut failure = Failure::new(status).with_id(headers.get(REQUEST_ID).cloned());
+        failure.from_service = true;
         if failure.status.code() == Code::ResourceExhausted {
             failure
                 .headers
@@ -453,6 +515,35 @@ fn grpc_request(
         request.extensions_mut().insert(caller);
     }
     Ok(request)
+}
+
+fn is_preflight<B>(request: &Request<B>) -> bool {
+    request.method() == Method::OPTIONS
+        && request
+            .headers()
+            .contains_key(http::header::ACCESS_CONTROL_REQUEST_METHOD)
+}
+
+/// The answer to a CORS preflight from an allowed origin.
+fn preflight() -> Response<HttpBody> {
+    let mut response = Response::new(full(Bytes::new()));
+    *response.status_mut() = StatusCode::NO_CONTENT;
+    let headers = response.headers_mut();
+    headers.insert(
+        http::header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("GET, POST"),
+    );
+    headers.insert(
+        http::header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static(
+            "authorization, content-type, x-request-id, traceparent, tracestate",
+        ),
+    );
+    headers.insert(
+        http::header::ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from_static("600"),
+    );
+    response
 }
 
 fn full(bytes: Bytes) -> HttpBody {
