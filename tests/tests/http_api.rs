@@ -365,6 +365,10 @@ async fn bearer_tokens_guard_the_http_port_like_the_grpc_port() {
     let dir = TempDir::new("http-tokens");
     let tokens = dir.path().join("tokens");
     std::fs::write(&tokens, "hr-platform s3cret-http\n").expect("write tokens");
+    // The server refuses a tokens file others may read.
+    let mut permissions = std::fs::metadata(&tokens).expect("tokens").permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o600);
+    std::fs::set_permissions(&tokens, permissions).expect("chmod 600");
     let app = spawn_app_with(&["--auth-tokens-file", tokens.to_str().unwrap()]);
 
     for headers in [&[][..], &[("authorization", "Bearer wrong")][..]] {
@@ -392,12 +396,27 @@ async fn bearer_tokens_guard_the_http_port_like_the_grpc_port() {
 
 #[tokio::test]
 async fn overload_is_429_with_retry_after_and_request_ids_and_metrics_are_shared() {
-    // No call slot at all: every API call is shed.
-    let app = spawn_app_with(&["--max-concurrent-requests", "0"]);
-    let shed = get(&app, "/v1/certificates/fcca").await;
+    // One stream slot: a batch held open takes it, a second batch is shed.
+    let app = spawn_app_with(&["--max-open-streams", "1"]);
+    let (lines, mut held) = open_batch(&app, r#"{"claims":[{"text":"CFA"}]}"#).await;
+    assert!(held.next().await.expect("an answer")["result"].is_object());
+    let shed = post(
+        &app,
+        "/v1/equivalence:batchEvaluate",
+        r#"{"claims":[{"text":"CFA"}]}"#,
+    )
+    .await;
     assert_eq!(shed.status, 429, "{shed:?}");
+    // The server's pushback (well under a second) rounded up to whole seconds.
     assert_eq!(shed.header("retry-after"), Some("1"));
     assert_eq!(shed.json()["code"], 8);
+    // Unary calls have their own slots.
+    assert_eq!(get(&app, "/v1/certificates/fcca").await.status, 200);
+    drop(lines);
+    assert!(
+        held.next().await.is_none(),
+        "the held batch ends with its body"
+    );
 
     let app = spawn_app();
     let answer = call(
@@ -449,22 +468,8 @@ async fn overload_is_429_with_retry_after_and_request_ids_and_metrics_are_shared
 #[tokio::test]
 async fn batch_evaluate_streams_ndjson_with_per_line_errors() {
     let app = spawn_app();
-    let tcp = TcpStream::connect(app.http_addr.expect("http address"))
-        .await
-        .expect("connect");
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
-        .await
-        .expect("handshake");
-    tokio::spawn(connection);
-    let (lines, lines_rx) = mpsc::channel::<Result<Frame<Bytes>, Infallible>>(4);
-    let body = StreamBody::new(tokio_stream::wrappers::ReceiverStream::new(lines_rx));
-    let request = Request::builder()
-        .method(Method::POST)
-        .uri("/v1/equivalence:batchEvaluate")
-        .header("host", "localhost")
-        .header("content-type", "application/x-ndjson")
-        .body(body)
-        .expect("request");
+    let (lines, mut reader) =
+        open_batch(&app, r#"{"correlationId":"a","claims":[{"text":"CFA"}]}"#).await;
     let send = |line: &str| {
         let lines = lines.clone();
         let line = format!("{line}\n");
@@ -475,14 +480,6 @@ async fn batch_evaluate_streams_ndjson_with_per_line_errors() {
                 .expect("send a line")
         }
     };
-    send(r#"{"correlationId":"a","claims":[{"text":"CFA"}]}"#).await;
-    let response = tokio::time::timeout(LIMIT, sender.send_request(request))
-        .await
-        .expect("headers within the limit")
-        .expect("answer");
-    assert_eq!(response.status(), 200);
-    assert_eq!(response.headers()["content-type"], "application/x-ndjson");
-    let mut reader = LineReader::new(response.into_body());
 
     // The first answer arrives while the request body is still open.
     let first = reader.next().await.expect("first answer");
@@ -570,6 +567,40 @@ async fn batch_evaluate_streams_ndjson_with_per_line_errors() {
     assert_eq!(lines[1]["status"]["code"], 8, "{lines:?}");
 }
 
+type Lines = mpsc::Sender<Result<Frame<Bytes>, Infallible>>;
+
+/// Starts a BatchEvaluate with `first` as its first line; the rest of the body is sent line by
+/// line through the returned sender. The answer has started (200, NDJSON) when this returns.
+async fn open_batch(app: &common::App, first: &str) -> (Lines, LineReader) {
+    let tcp = TcpStream::connect(app.http_addr.expect("http address"))
+        .await
+        .expect("connect");
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
+        .await
+        .expect("handshake");
+    tokio::spawn(connection);
+    let (lines, lines_rx) = mpsc::channel::<Result<Frame<Bytes>, Infallible>>(4);
+    let body = StreamBody::new(tokio_stream::wrappers::ReceiverStream::new(lines_rx));
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri("/v1/equivalence:batchEvaluate")
+        .header("host", "localhost")
+        .header("content-type", "application/x-ndjson")
+        .body(body)
+        .expect("request");
+    lines
+        .send(Ok(Frame::data(Bytes::from(format!("{first}\n")))))
+        .await
+        .expect("send the first line");
+    let response = tokio::time::timeout(LIMIT, sender.send_request(request))
+        .await
+        .expect("headers within the limit")
+        .expect("answer");
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/x-ndjson");
+    (lines, LineReader::new(response.into_body()))
+}
+
 /// Answer lines of an NDJSON body as they arrive.
 struct LineReader {
     body: Incoming,
@@ -618,7 +649,7 @@ async fn the_openapi_document_is_served_as_committed() {
 
 #[tokio::test]
 async fn a_silent_client_is_disconnected_and_the_port_can_be_turned_off() {
-    let app = spawn_app_with(&["--http-header-timeout", "1s"]);
+    let app = spawn_app_with(&["--handshake-timeout", "1s"]);
     let mut silent = TcpStream::connect(app.http_addr.expect("http address"))
         .await
         .expect("connect");

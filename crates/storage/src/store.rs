@@ -245,12 +245,28 @@ fn load_file(origin: &str, path: &Path) -> Result<LoadedCatalog, Vec<FileError>>
     validate(origin, parts, || lines)
 }
 
-/// Loads files (for `certequiv validate` and directory sources), collecting every error.
+/// Loads files (for `certequiv validate`), collecting every error; each is named by its path
+/// as given.
 pub fn load_files(paths: &[PathBuf]) -> Result<Vec<LoadedCatalog>, Vec<FileError>> {
+    load_named(paths.iter().map(|path| (path.display().to_string(), path)))
+}
+
+/// Loads the files of a catalog directory, each named by its path within the directory: what
+/// callers see in `ListCatalogs` and reload errors, without the server's own paths.
+fn load_dir_files(dir: &Path, paths: &[PathBuf]) -> Result<Vec<LoadedCatalog>, Vec<FileError>> {
+    load_named(paths.iter().map(|path| {
+        let name = path.strip_prefix(dir).unwrap_or(path);
+        (name.display().to_string(), path)
+    }))
+}
+
+fn load_named<'p>(
+    files: impl Iterator<Item = (String, &'p PathBuf)>,
+) -> Result<Vec<LoadedCatalog>, Vec<FileError>> {
     let mut loaded = Vec::new();
     let mut errors = Vec::new();
-    for path in paths {
-        match load_file(&path.display().to_string(), path) {
+    for (origin, path) in files {
+        match load_file(&origin, path) {
             Ok(catalog) => loaded.push(catalog),
             Err(e) => errors.extend(e),
         }
@@ -278,7 +294,7 @@ fn load(source: &Source, default_jurisdiction: &str) -> Result<CatalogSet, LoadE
                     "no *.toml catalog files in the directory",
                 )]));
             }
-            load_files(&files).map_err(LoadError)?
+            load_dir_files(dir, &files).map_err(LoadError)?
         }
     };
     CatalogSet::new(loaded, default_jurisdiction).map_err(LoadError)

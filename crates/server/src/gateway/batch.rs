@@ -33,8 +33,8 @@ use super::{
     BoxError, Failure, Gateway, HttpBody, JSON, NDJSON, check_content_type, grpc_request, no_query,
     status,
 };
-use crate::auth::Caller;
 use crate::telemetry::REQUEST_ID;
+use crate::transport::ConnInfo;
 
 /// Request messages buffered towards the service, and answer lines towards the client.
 const IN_FLIGHT: usize = 16;
@@ -59,7 +59,7 @@ pub(super) async fn handle(
     gateway: Arc<Gateway>,
     route: Route,
     request: Request<Incoming>,
-    caller: Option<Caller>,
+    conn: ConnInfo,
 ) -> Response<HttpBody> {
     let (parts, body) = request.into_parts();
     let checked = no_query(&parts.uri)
@@ -70,7 +70,7 @@ pub(super) async fn handle(
     let (frames, frames_rx) = mpsc::channel::<Result<Frame<Bytes>, BoxError>>(IN_FLIGHT);
     let (slots, slots_rx) = mpsc::channel::<Slot>(IN_FLIGHT);
     let grpc_body = tonic::body::Body::new(StreamBody::new(ReceiverStream::new(frames_rx)));
-    let grpc = match grpc_request(&route, &parts.headers, caller, grpc_body) {
+    let grpc = match grpc_request(&route, &parts.headers, conn, grpc_body) {
         Ok(grpc) => grpc,
         Err(failure) => return gateway.refused(failure),
     };
@@ -79,7 +79,7 @@ pub(super) async fn handle(
         body,
         route.method.input(),
         gateway.config.max_message_bytes,
-        timeout,
+        gateway.config.stream_idle_timeout,
         frames,
         slots,
     )));
@@ -190,7 +190,7 @@ async fn read_lines(
             }
             Err(_) => {
                 let status = tonic::Status::deadline_exceeded(format!(
-                    "no request data for {} (the server's request timeout)",
+                    "no request data for {} (the server's stream idle timeout)",
                     humantime::format_duration(idle)
                 ));
                 let _ = slots.send(Slot::Fatal(status)).await;

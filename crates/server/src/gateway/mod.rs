@@ -9,7 +9,6 @@
 
 pub mod openapi;
 pub mod routes;
-pub mod tls;
 
 mod batch;
 mod status;
@@ -37,8 +36,11 @@ use tonic::Code;
 use tower::ServiceExt;
 use tower::util::BoxCloneSyncService;
 
-use crate::auth::Caller;
+use crate::admission::ConnectionSlots;
+use crate::lifecycle::Lifecycle;
 use crate::telemetry::REQUEST_ID;
+use crate::tls::ReloadableTls;
+use crate::transport::ConnInfo;
 use routes::{BodyRule, Matched, Route, RouteTable};
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -64,11 +66,13 @@ pub struct GatewayConfig {
     pub max_message_bytes: usize,
     /// Longest a unary call may take, body read included; zero sets no limit.
     pub request_timeout: Duration,
-    /// Longest a client may take to send a request's headers (and a TLS handshake); an idle
+    /// Longest gap in a streamed request body (as between the messages of a gRPC stream).
+    pub stream_idle_timeout: Duration,
+    /// Longest a client may take for its TLS handshake and each request's headers; an idle
     /// keep-alive connection is closed after it too.
-    pub header_timeout: Duration,
-    /// TLS (and mutual TLS) from the same files as the gRPC port.
-    pub tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
+    pub handshake_timeout: Duration,
+    /// Connections open at once on the HTTP port; more are closed as they come.
+    pub max_connections: usize,
     /// Browser origins allowed to call the API from their pages (CORS); `*` allows any.
     /// Empty: no CORS headers, so only pages served from this origin may call it.
     pub cors_origins: Vec<String>,
@@ -127,12 +131,12 @@ impl Gateway {
     pub async fn handle(
         self: Arc<Self>,
         request: Request<Incoming>,
-        caller: Option<Caller>,
+        conn: ConnInfo,
     ) -> Response<HttpBody> {
         let origin = self.allowed_origin(request.headers());
         let mut response = match &origin {
             Some(_) if is_preflight(&request) => preflight(),
-            _ => Arc::clone(&self).route(request, caller).await,
+            _ => Arc::clone(&self).route(request, conn).await,
         };
         if let Some(origin) = origin {
             let headers = response.headers_mut();
@@ -163,7 +167,7 @@ impl Gateway {
     async fn route(
         self: Arc<Self>,
         request: Request<Incoming>,
-        caller: Option<Caller>,
+        conn: ConnInfo,
     ) -> Response<HttpBody> {
         let method = request.method().clone();
         let path = request.uri().path().to_owned();
@@ -190,10 +194,10 @@ impl Gateway {
             }
         };
         if route.streaming {
-            return batch::handle(self, route, request, caller).await;
+            return batch::handle(self, route, request, conn).await;
         }
         let timeout = self.config.request_timeout;
-        let call = self.unary(&route, params, request, caller);
+        let call = self.unary(&route, params, request, conn);
         let result = if timeout.is_zero() {
             call.await
         } else {
@@ -216,7 +220,7 @@ impl Gateway {
         route: &Route,
         params: Vec<(String, String)>,
         request: Request<Incoming>,
-        caller: Option<Caller>,
+        conn: ConnInfo,
     ) -> Result<Response<HttpBody>, Failure> {
         let (parts, body) = request.into_parts();
         let mut message = match route.body {
@@ -257,7 +261,7 @@ impl Gateway {
         let grpc_request = grpc_request(
             route,
             &parts.headers,
-            caller,
+            conn,
             tonic::body::Body::new(Full::new(frame).map_err(|never: Infallible| match never {})),
         )?;
         let response = self.call(grpc_request).await?;
@@ -489,11 +493,12 @@ async fn read_body(body: Incoming, max: usize) -> Result<Bytes, Failure> {
 }
 
 /// The gRPC request for a route: its path, the gRPC headers, the forwarded request headers
-/// and the caller known from the connection (client certificate).
+/// and the connection it came on (its client certificate's subject is the caller, its share
+/// of the admission slots is counted as a gRPC connection's).
 fn grpc_request(
     route: &Route,
     headers: &HeaderMap,
-    caller: Option<Caller>,
+    conn: ConnInfo,
     body: tonic::body::Body,
 ) -> Result<Request<tonic::body::Body>, Failure> {
     let mut request = Request::builder()
@@ -511,9 +516,7 @@ fn grpc_request(
                 .append(HeaderName::from_static(name), value.clone());
         }
     }
-    if let Some(caller) = caller {
-        request.extensions_mut().insert(caller);
-    }
+    request.extensions_mut().insert(conn);
     Ok(request)
 }
 
@@ -560,24 +563,18 @@ fn clip(path: &str) -> &str {
     }
 }
 
-/// Serves HTTP/1.1 (over TLS when configured) until `stop` turns true, then lets answers in
-/// progress finish for at most `grace`.
+/// Serves HTTP/1.1 (over TLS when configured) until the server drains, then lets answers in
+/// progress finish; connections still open when the server aborts are closed.
 pub async fn serve(
     listener: TcpListener,
     gateway: Arc<Gateway>,
-    mut stop: tokio::sync::watch::Receiver<bool>,
-    grace: Duration,
+    tls: Option<Arc<ReloadableTls>>,
+    lifecycle: Lifecycle,
 ) {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let acceptor = gateway
-        .config
-        .tls
-        .clone()
-        .map(tokio_rustls::TlsAcceptor::from);
-    let stopped = async move {
-        let _ = stop.wait_for(|stop| *stop).await;
-    };
-    tokio::pin!(stopped);
+    let open = Arc::new(tokio::sync::Semaphore::new(gateway.config.max_connections));
+    let draining = lifecycle.draining();
+    tokio::pin!(draining);
     loop {
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -589,60 +586,87 @@ pub async fn serve(
                     continue;
                 }
             },
-            () = &mut stopped => break,
+            () = &mut draining => break,
+        };
+        let Ok(permit) = Arc::clone(&open).try_acquire_owned() else {
+            tracing::debug!(%peer, "http connection refused: too many open");
+            continue;
         };
         let _ = stream.set_nodelay(true);
         let gateway = Arc::clone(&gateway);
-        let acceptor = acceptor.clone();
+        let acceptor = tls
+            .as_ref()
+            .map(|tls| tokio_rustls::TlsAcceptor::from(tls.current()));
         let watcher = graceful.watcher();
+        let lifecycle = lifecycle.clone();
         tokio::spawn(async move {
-            let header_timeout = gateway.config.header_timeout;
-            match acceptor {
-                None => connection(TokioIo::new(stream), gateway, None, watcher).await,
-                Some(acceptor) => {
-                    let handshake = tokio::time::timeout(header_timeout, acceptor.accept(stream));
-                    match handshake.await {
+            let _permit = permit;
+            let timeout = gateway.config.handshake_timeout;
+            let conn = |peer_subject: Option<String>| ConnInfo {
+                id: crate::transport::next_connection_id(),
+                remote: Some(peer),
+                peer_subject: peer_subject.map(Arc::from),
+                slots: Arc::new(ConnectionSlots::default()),
+            };
+            let served = async {
+                match acceptor {
+                    None => connection(TokioIo::new(stream), gateway, conn(None), watcher).await,
+                    Some(acceptor) => match tokio::time::timeout(timeout, acceptor.accept(stream))
+                        .await
+                    {
                         Ok(Ok(tls)) => {
-                            let caller = tls
+                            let subject = tls
                                 .get_ref()
                                 .1
                                 .peer_certificates()
                                 .and_then(|certs| certs.first())
-                                .and_then(|cert| crate::auth::subject(cert.as_ref()))
-                                .map(Caller);
-                            connection(TokioIo::new(tls), gateway, caller, watcher).await;
+                                .and_then(|cert| crate::tls::subject_of(cert.as_ref()));
+                            connection(TokioIo::new(tls), gateway, conn(subject), watcher).await;
                         }
                         Ok(Err(error)) => {
                             tracing::debug!(%error, %peer, "http tls handshake failed")
                         }
                         Err(_) => tracing::debug!(%peer, "http tls handshake timed out"),
-                    }
+                    },
                 }
+            };
+            tokio::select! {
+                () = served => {}
+                // Once the calls still running have been ended, their answers get a moment to
+                // be written, then the connection closes.
+                () = async {
+                    lifecycle.aborting().await;
+                    tokio::time::sleep(ABORT_FLUSH).await;
+                } => {}
             }
         });
     }
     drop(listener);
-    if tokio::time::timeout(grace, graceful.shutdown())
-        .await
-        .is_err()
-    {
-        tracing::warn!("http grace period over, closing remaining connections");
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = async {
+            lifecycle.aborting().await;
+            tokio::time::sleep(ABORT_FLUSH).await;
+        } => {}
     }
 }
+
+/// After the abort, how long a connection may take to write the answers of the calls ended.
+const ABORT_FLUSH: Duration = Duration::from_secs(1);
 
 async fn connection<I>(
     io: TokioIo<I>,
     gateway: Arc<Gateway>,
-    caller: Option<Caller>,
+    conn: ConnInfo,
     watcher: hyper_util::server::graceful::Watcher,
 ) where
     I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
-    let header_timeout = gateway.config.header_timeout;
+    let header_timeout = gateway.config.handshake_timeout;
     let service = hyper::service::service_fn(move |request| {
         let gateway = Arc::clone(&gateway);
-        let caller = caller.clone();
-        async move { Ok::<_, Infallible>(gateway.handle(request, caller).await) }
+        let conn = conn.clone();
+        async move { Ok::<_, Infallible>(gateway.handle(request, conn).await) }
     });
     let connection = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
