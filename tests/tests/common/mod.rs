@@ -67,6 +67,10 @@ pub fn workspace_root() -> PathBuf {
 pub fn binary() -> &'static Path {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
     BINARY.get_or_init(|| {
+        // A given binary (the release build, for the attack suite's full mode) is used as is.
+        if let Some(given) = std::env::var_os("CERTEQUIV_BIN") {
+            return PathBuf::from(given);
+        }
         let exe = std::env::current_exe().expect("path of the test executable");
         // <target>/debug/deps/<test>-<hash>  ->  <target>/debug
         let profile_dir = exe
@@ -213,8 +217,13 @@ impl Process {
     /// Starts `certequiv <args>` without waiting for anything.
     pub fn start<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Process {
         let mut command = Command::new(binary());
+        command.args(args);
+        Process::spawn(command)
+    }
+
+    /// Starts `command` (which runs the binary) with the test environment and captured output.
+    pub fn spawn(mut command: Command) -> Process {
         command
-            .args(args)
             .current_dir(workspace_root())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -304,6 +313,30 @@ pub struct App {
     pub http_addr: Option<SocketAddr>,
 }
 
+/// Like [`spawn_app_with`], the process limited to `descriptors` open files (`ulimit -n`).
+pub fn spawn_app_with_fd_limit(descriptors: u32, extra: &[&str]) -> App {
+    let mut args = vec![
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--metrics-listen",
+        "127.0.0.1:0",
+        "--log-format",
+        "text",
+    ];
+    if !extra.contains(&"--http-listen") {
+        args.extend(["--http-listen", "127.0.0.1:0"]);
+    }
+    args.extend_from_slice(extra);
+    let mut command = Command::new("sh");
+    command
+        .arg("-c")
+        .arg(format!("ulimit -n {descriptors} && exec \"$0\" \"$@\""))
+        .arg(binary())
+        .args(&args);
+    wait_serving(Process::spawn(command))
+}
+
 /// Starts `certequiv serve --listen 127.0.0.1:0 --log-format text` with the embedded catalog
 /// and waits until it is serving.
 pub fn spawn_app() -> App {
@@ -327,7 +360,11 @@ pub fn spawn_app_with(extra: &[&str]) -> App {
         args.extend(["--http-listen", "127.0.0.1:0"]);
     }
     args.extend_from_slice(extra);
-    let process = Process::start(&args);
+    wait_serving(Process::start(&args))
+}
+
+/// Waits for a started server to log `serving` and reads its addresses.
+fn wait_serving(process: Process) -> App {
     let Some(line) = process.stdout.wait_for(READY_TIMEOUT, is_serving_line) else {
         panic!(
             "certequiv did not log `serving` within {READY_TIMEOUT:?} (or exited)\n{}",
