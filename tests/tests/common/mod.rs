@@ -42,7 +42,7 @@ pub const READY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Environment variables the binary reads; removed so the developer's shell cannot change what
 /// a test starts.
-const SERVER_ENV: [&str; 9] = [
+const SERVER_ENV: [&str; 20] = [
     "CERTEQUIV_LISTEN",
     "CERTEQUIV_HTTP_LISTEN",
     "CERTEQUIV_CATALOG_DIR",
@@ -52,6 +52,18 @@ const SERVER_ENV: [&str; 9] = [
     "CERTEQUIV_REFLECTION",
     "CERTEQUIV_LOG",
     "CERTEQUIV_LOG_FORMAT",
+    // OpenTelemetry: export is on when an endpoint is set (tests/tests/tracing.rs sets them).
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_PROTOCOL",
+    "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+    "OTEL_SERVICE_NAME",
+    "OTEL_RESOURCE_ATTRIBUTES",
+    "OTEL_TRACES_SAMPLER",
+    "OTEL_TRACES_SAMPLER_ARG",
+    "OTEL_TRACES_EXPORTER",
+    "OTEL_SDK_DISABLED",
+    "OTEL_BSP_SCHEDULE_DELAY",
 ];
 
 /// The workspace root (`tests/..`).
@@ -216,13 +228,20 @@ pub struct Process {
 impl Process {
     /// Starts `certequiv <args>` without waiting for anything.
     pub fn start<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Process {
-        let mut command = Command::new(binary());
-        command.args(args);
-        Process::spawn(command)
+        Process::start_with_env(args, &[])
     }
 
-    /// Starts `command` (which runs the binary) with the test environment and captured output.
-    pub fn spawn(mut command: Command) -> Process {
+    /// Like [`Process::start`], with these environment variables set (after the server's own
+    /// are cleared).
+    pub fn start_with_env<S: AsRef<std::ffi::OsStr>>(args: &[S], env: &[(&str, &str)]) -> Process {
+        let mut command = Command::new(binary());
+        command.args(args);
+        Process::spawn(command, env)
+    }
+
+    /// Starts `command` (which runs the binary) with the test environment, these variables
+    /// set, and captured output.
+    pub fn spawn(mut command: Command, env: &[(&str, &str)]) -> Process {
         command
             .current_dir(workspace_root())
             .stdin(Stdio::null())
@@ -231,6 +250,7 @@ impl Process {
         for var in SERVER_ENV {
             command.env_remove(var);
         }
+        command.envs(env.iter().copied());
         let mut child = command.spawn().expect("start the certequiv binary");
         let stdout = Output::capture(child.stdout.take().expect("piped stdout"), "stdout");
         let stderr = Output::capture(child.stderr.take().expect("piped stderr"), "stderr");
@@ -334,7 +354,7 @@ pub fn spawn_app_with_fd_limit(descriptors: u32, extra: &[&str]) -> App {
         .arg(format!("ulimit -n {descriptors} && exec \"$0\" \"$@\""))
         .arg(binary())
         .args(&args);
-    wait_serving(Process::spawn(command))
+    wait_serving(Process::spawn(command, &[]))
 }
 
 /// Starts `certequiv serve --listen 127.0.0.1:0 --log-format text` with the embedded catalog
@@ -345,6 +365,11 @@ pub fn spawn_app() -> App {
 
 /// Like [`spawn_app`], with extra `serve` flags, e.g. `["--shutdown-grace", "2s"]`.
 pub fn spawn_app_with(extra: &[&str]) -> App {
+    spawn_app_with_env(extra, &[])
+}
+
+/// Like [`spawn_app_with`], with these environment variables set, e.g. `OTEL_*`.
+pub fn spawn_app_with_env(extra: &[&str], env: &[(&str, &str)]) -> App {
     let mut args = vec![
         "serve",
         "--listen",
@@ -360,7 +385,7 @@ pub fn spawn_app_with(extra: &[&str]) -> App {
         args.extend(["--http-listen", "127.0.0.1:0"]);
     }
     args.extend_from_slice(extra);
-    wait_serving(Process::start(&args))
+    wait_serving(Process::start_with_env(&args, env))
 }
 
 /// Waits for a started server to log `serving` and reads its addresses.
