@@ -348,6 +348,10 @@ async fn errors_are_google_rpc_status_with_the_standard_http_codes() {
             .unwrap()
             .contains("2000 bytes")
     );
+    // Headers over the connection's 16 KiB read buffer: 431 from hyper.
+    let huge = "a".repeat(20_000);
+    let headers = call(&app, Method::GET, "/v1/catalogs", None, &[("x-big", &huge)]).await;
+    assert_eq!(headers.status, 431);
     // Another format than JSON: 415.
     let xml = call(
         &app,

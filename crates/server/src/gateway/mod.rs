@@ -651,6 +651,9 @@ pub async fn serve(
     }
 }
 
+/// Largest read buffer of an HTTP connection (hyper's minimum is 8 KiB).
+const READ_BUFFER: usize = 16 * 1024;
+
 /// After the abort, how long a connection may take to write the answers of the calls ended.
 const ABORT_FLUSH: Duration = Duration::from_secs(1);
 
@@ -671,6 +674,9 @@ async fn connection<I>(
     let connection = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(header_timeout)
+        // hyper's default read buffer may grow to ~400 KiB per connection; request headers
+        // above this get 431, and a body is read in chunks of at most this.
+        .max_buf_size(READ_BUFFER)
         .serve_connection(io, service);
     if let Err(error) = watcher.watch(connection).await {
         tracing::debug!(%error, "http connection ended");
