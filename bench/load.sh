@@ -195,7 +195,8 @@ start_ours() {
       [ -n "$preload" ] && export LD_PRELOAD="$preload"
       echo "$EPOCHREALTIME" >"$out/$name.t0"
       exec "${pin[@]}" "$bin" serve --listen "127.0.0.1:$ours_port" \
-        --metrics-listen "127.0.0.1:$ours_mport" --log-level "$level" "$@" "${server_args[@]}"
+        --metrics-listen "127.0.0.1:$ours_mport" --http-listen 127.0.0.1:0 --log-level "$level" \
+        "$@" "${server_args[@]}"
     ) >"$out/$name.log" 2>&1 &
     ours_pid=$!
     started_pids+=("$ours_pid")

@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 use std::{env, fs, path::PathBuf};
 
-use prost::Message;
 use prost_types::FileDescriptorSet;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -27,9 +26,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let fds = compiler.file_descriptor_set();
 
     let out_dir = PathBuf::from(env::var("OUT_DIR")?);
+    // Encoded by protox rather than from `fds`: only this keeps extension options, i.e. the
+    // `google.api.http` routes the HTTP gateway and the OpenAPI document read.
     fs::write(
         out_dir.join("certequiv_descriptor.bin"),
-        fds.encode_to_vec(),
+        compiler.encode_file_descriptor_set(),
     )?;
 
     tonic_prost_build::configure()

@@ -458,6 +458,22 @@ def test_services_speak_h2c_and_have_a_headless_twin(docs):
         assert grpc["appProtocol"] == "kubernetes.io/h2c"
     (metrics,) = [p for p in cluster_ip["ports"] if p["name"] == "metrics"]
     assert metrics["targetPort"] in ("metrics", port_named(docs, "metrics"))
+    (http,) = [p for p in cluster_ip["ports"] if p["name"] == "http"]
+    assert http["targetPort"] in ("http", port_named(docs, "http"))
+    assert http["port"] == port_named(docs, "http")
+    assert http["appProtocol"] == "http"
+
+
+def test_http_port_is_the_servers_default(docs):
+    """The container port named http is where `certequiv serve` listens for HTTP/JSON by default
+    (--http-listen, read from the server's flag definitions), and nothing moves it."""
+    cli = (ROOT / "crates" / "server" / "src" / "cli.rs").read_text(encoding="utf-8")
+    default = re.search(r'env = "CERTEQUIV_HTTP_LISTEN", default_value = "[^"]*:(\d+)"', cli)
+    assert default, "no default for --http-listen in crates/server/src/cli.rs"
+    c = container(docs)
+    assert port_named(docs, "http") == int(default.group(1))
+    assert "--http-listen" not in c.get("args", [])
+    assert "CERTEQUIV_HTTP_LISTEN" not in {e["name"] for e in c.get("env", [])}
 
 
 def test_networkpolicy_selects_the_pods_and_keeps_namespace_selectors(docs):
@@ -474,6 +490,9 @@ def test_networkpolicy_selects_the_pods_and_keeps_namespace_selectors(docs):
             allowed.setdefault(port["port"], []).extend(rule["from"])
     assert allowed == {
         port_named(docs, "grpc"): [
+            {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "hr-platform"}}}
+        ],
+        port_named(docs, "http"): [
             {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "hr-platform"}}}
         ],
         port_named(docs, "metrics"): [
@@ -512,7 +531,11 @@ def test_dockerfile_runtime_stage():
     assert copies == ["--from=builder /app/target/release/certequiv /usr/local/bin/certequiv"]
     exposed = {int(p) for p in final_kw["EXPOSE"].split()}
     docs = render("base")
-    assert exposed == {port_named(docs, "grpc"), port_named(docs, "metrics")}
+    assert exposed == {
+        port_named(docs, "grpc"),
+        port_named(docs, "http"),
+        port_named(docs, "metrics"),
+    }
 
 
 def test_dockerfile_builds_the_server_locked_release():

@@ -140,8 +140,11 @@ fi
 
 step "start $BIN on port 0"
 while IFS= read -r var; do unset "$var"; done < <(compgen -e | grep -E '^(CERTEQUIV|OTEL)_' || true)
-"$BIN" serve --listen 127.0.0.1:0 --metrics-listen 127.0.0.1:0 --log-format text \
-  >"$WORK/server.log" 2>&1 &
+# Created before the server starts: the wait loop below may read it before the background
+# job has opened it, and with pipefail a missing file would end the script.
+: >"$WORK/server.log"
+"$BIN" serve --listen 127.0.0.1:0 --metrics-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 \
+  --log-format text >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 ADDR=
 for ((i = 0; i < 600; i++)); do

@@ -140,7 +140,11 @@ fi
 step "start $BIN on port 0"
 # Settings come from the flags below only (CERTEQUIV_* variables would override the defaults).
 while IFS= read -r var; do unset "$var"; done < <(compgen -e | grep '^CERTEQUIV_' || true)
-"$BIN" serve --listen 127.0.0.1:0 --metrics-listen 127.0.0.1:0 --log-format text \
+# Created before the server starts: the wait loop below may read it before the background
+# job has opened it, and with pipefail a missing file would end the script.
+: >"$WORK/server.log"
+"$BIN" serve --listen 127.0.0.1:0 --metrics-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 \
+  --log-format text \
   >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 ADDR=

@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::telemetry::{self, LogFormat};
 use crate::tracing_otel;
-use crate::{Listeners, ServeConfig, auth, convert, run, shutdown};
+use crate::{Listeners, ServeConfig, auth, convert, gateway, run, shutdown};
 
 /// Maps international professional certificates to Chinese professional title levels.
 #[derive(Debug, Parser)]
@@ -29,6 +29,9 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Write one catalog as JSON or CSV to stdout, for spreadsheets and review.
     Export(ExportArgs),
+    /// Write the OpenAPI 3.1 document of the HTTP/JSON API (generated from the protos) to
+    /// stdout; docs/openapi.json is its output.
+    Openapi,
 }
 
 #[derive(Debug, Args)]
@@ -36,6 +39,13 @@ pub struct ServeArgs {
     /// Address of the gRPC API.
     #[arg(long, env = "CERTEQUIV_LISTEN", default_value = "0.0.0.0:50051")]
     pub listen: SocketAddr,
+    /// Address of the HTTP/JSON API and `GET /openapi.json`; empty turns it off.
+    #[arg(long, env = "CERTEQUIV_HTTP_LISTEN", default_value = "0.0.0.0:8080", value_parser = parse_http_listen)]
+    pub http_listen: HttpListen,
+    /// Browser origins whose pages may call the HTTP API (CORS), comma-separated, e.g.
+    /// `https://hr.example.com`; `*` allows any. Default: none (same origin only).
+    #[arg(long, env = "CERTEQUIV_HTTP_CORS_ORIGINS", value_delimiter = ',')]
+    pub http_cors_origins: Vec<String>,
     /// Address of the Prometheus metrics endpoint (`GET /metrics`).
     #[arg(long, env = "CERTEQUIV_METRICS_LISTEN", default_value = "0.0.0.0:9090")]
     pub metrics_listen: SocketAddr,
@@ -109,6 +119,19 @@ pub struct ServeArgs {
     pub log: LogArgs,
 }
 
+/// `--http-listen`: an address, or nothing (the empty string) for no HTTP port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HttpListen(pub Option<SocketAddr>);
+
+fn parse_http_listen(text: &str) -> Result<HttpListen, String> {
+    if text.trim().is_empty() {
+        return Ok(HttpListen(None));
+    }
+    text.parse()
+        .map(|addr| HttpListen(Some(addr)))
+        .map_err(|e| format!("{e} (an address such as 0.0.0.0:8080, or empty for none)"))
+}
+
 #[derive(Debug, Args)]
 pub struct LogArgs {
     /// Log filter in RUST_LOG syntax, e.g. `info` or `info,certequiv_storage=debug`.
@@ -149,6 +172,7 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Serve(args) => serve(*args),
         Command::Validate(args) => validate(&args),
         Command::Export(args) => export(&args),
+        Command::Openapi => openapi(),
     }
 }
 
@@ -218,7 +242,14 @@ fn serve(args: ServeArgs) -> ExitCode {
                 key: key.clone(),
                 client_ca: args.tls_client_ca.clone(),
             };
-            match crate::tls::ReloadableTls::load(files, &[b"h2"]) {
+            // The HTTP port reads the same files, offering HTTP/1.1 instead of h2.
+            let grpc = crate::tls::ReloadableTls::load(files.clone(), &[b"h2"]);
+            match grpc.and_then(|grpc| {
+                Ok((
+                    grpc,
+                    crate::tls::ReloadableTls::load(files, &[b"http/1.1"])?,
+                ))
+            }) {
                 Ok(tls) => Some(tls),
                 Err(error) => {
                     tracing::error!(%error, "invalid TLS configuration");
@@ -228,6 +259,7 @@ fn serve(args: ServeArgs) -> ExitCode {
         }
         _ => None,
     };
+    let (tls, http_tls) = tls.unzip();
     let tokens = match args
         .auth_tokens_file
         .as_deref()
@@ -262,12 +294,23 @@ fn serve(args: ServeArgs) -> ExitCode {
         max_message_bytes: args.max_message_bytes,
         tls,
         tokens,
+        http_tls,
+        http_cors_origins: args
+            .http_cors_origins
+            .iter()
+            .map(|o| o.trim().to_owned())
+            .filter(|o| !o.is_empty())
+            .collect(),
     };
     let result = runtime.block_on(async {
         let listeners = Listeners {
             grpc: bind(args.listen).await?,
             metrics: Some(bind(args.metrics_listen).await?),
             health: match args.health_listen {
+                Some(addr) => Some(bind(addr).await?),
+                None => None,
+            },
+            http: match args.http_listen.0 {
                 Some(addr) => Some(bind(addr).await?),
                 None => None,
             },
@@ -292,6 +335,23 @@ async fn bind(addr: SocketAddr) -> Result<tokio::net::TcpListener, String> {
     tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))
+}
+
+fn openapi() -> ExitCode {
+    let document = gateway::descriptor_pool().and_then(|pool| {
+        let routes = gateway::routes::RouteTable::from_pool(&pool)?;
+        Ok(gateway::openapi::document(&pool, &routes))
+    });
+    match document {
+        Ok(document) => {
+            print!("{}", gateway::openapi::to_pretty_json(&document));
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {

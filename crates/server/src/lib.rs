@@ -10,6 +10,7 @@ pub mod cli;
 pub mod convert;
 pub mod error;
 pub mod file_stamp;
+pub mod gateway;
 pub mod health;
 pub mod lifecycle;
 pub mod metrics;
@@ -78,6 +79,10 @@ pub struct ServeConfig {
     pub tls: Option<Arc<tls::ReloadableTls>>,
     /// Bearer tokens required on every call but health checks.
     pub tokens: Option<Arc<auth::TokenFile>>,
+    /// TLS on the HTTP port: the same files as the API port's, offering HTTP/1.1.
+    pub http_tls: Option<Arc<tls::ReloadableTls>>,
+    /// Browser origins allowed to call the HTTP port (CORS); `*` for any, empty for none.
+    pub http_cors_origins: Vec<String>,
 }
 
 impl Default for ServeConfig {
@@ -98,6 +103,8 @@ impl Default for ServeConfig {
             max_message_bytes: 64 * 1024,
             tls: None,
             tokens: None,
+            http_tls: None,
+            http_cors_origins: Vec::new(),
         }
     }
 }
@@ -110,6 +117,8 @@ pub struct Listeners {
     pub metrics: Option<TcpListener>,
     /// Plaintext `grpc.health.v1` only, for probes when the API port requires mTLS.
     pub health: Option<TcpListener>,
+    /// HTTP/JSON access to the API and its OpenAPI document; `None` serves none.
+    pub http: Option<TcpListener>,
 }
 
 /// Why serving could not start.
@@ -117,6 +126,8 @@ pub struct Listeners {
 pub enum ServeError {
     #[error("reflection: {0}")]
     Reflection(#[from] tonic_reflection::server::Error),
+    #[error("http gateway: {0}")]
+    Gateway(String),
 }
 
 /// After the grace period, how long the calls ended then may take to be written out.
@@ -229,7 +240,10 @@ pub async fn run(
     if let Some(tokens) = config.tokens.clone() {
         background.spawn(tokens.watch(FILE_CHECK_INTERVAL));
     }
-    if let Some(tls) = config.tls.clone() {
+    for tls in [config.tls.clone(), config.http_tls.clone()]
+        .into_iter()
+        .flatten()
+    {
         background.spawn(tls.watch(FILE_CHECK_INTERVAL));
     }
     background.spawn(health::watch_progress(
@@ -239,6 +253,33 @@ pub async fn run(
     ));
 
     let mut servers = Vec::new();
+    if let Some(listener) = listeners.http {
+        // The HTTP/JSON gateway calls the same stack as the gRPC port: every layer above
+        // (admission, request ids, logs, metrics, tokens) applies to it once.
+        let grpc = tower::ServiceExt::<http::Request<tonic::body::Body>>::map_response(
+            api.clone(),
+            |response| response.map(tonic::body::Body::new),
+        );
+        let gateway = gateway::Gateway::new(
+            tower::util::BoxCloneSyncService::new(grpc),
+            gateway::GatewayConfig {
+                max_message_bytes: max,
+                request_timeout: config.request_timeout,
+                stream_idle_timeout: config.stream_idle_timeout,
+                handshake_timeout: config.handshake_timeout,
+                max_connections: config.max_connections,
+                cors_origins: config.http_cors_origins.clone(),
+            },
+        )
+        .map_err(ServeError::Gateway)?;
+        tracing::info!(addr = ?listener.local_addr().ok(), "http listening");
+        servers.push(tokio::spawn(gateway::serve(
+            listener,
+            Arc::new(gateway),
+            config.http_tls.clone(),
+            lifecycle.clone(),
+        )));
+    }
     let address = listeners.grpc.local_addr().ok();
     servers.push(tokio::spawn(transport::serve(
         listeners.grpc,

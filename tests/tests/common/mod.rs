@@ -42,8 +42,9 @@ pub const READY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Environment variables the binary reads; removed so the developer's shell cannot change what
 /// a test starts.
-const SERVER_ENV: [&str; 19] = [
+const SERVER_ENV: [&str; 20] = [
     "CERTEQUIV_LISTEN",
+    "CERTEQUIV_HTTP_LISTEN",
     "CERTEQUIV_CATALOG_DIR",
     "CERTEQUIV_DEFAULT_JURISDICTION",
     "CERTEQUIV_SHUTDOWN_GRACE",
@@ -328,6 +329,8 @@ pub struct App {
     pub port: u16,
     /// Where `GET /metrics` answers.
     pub metrics_addr: Option<SocketAddr>,
+    /// Where the HTTP/JSON API answers (`None` with `--http-listen ""`).
+    pub http_addr: Option<SocketAddr>,
 }
 
 /// Like [`spawn_app_with`], the process limited to `descriptors` open files (`ulimit -n`).
@@ -341,6 +344,9 @@ pub fn spawn_app_with_fd_limit(descriptors: u32, extra: &[&str]) -> App {
         "--log-format",
         "text",
     ];
+    if !extra.contains(&"--http-listen") {
+        args.extend(["--http-listen", "127.0.0.1:0"]);
+    }
     args.extend_from_slice(extra);
     let mut command = Command::new("sh");
     command
@@ -374,6 +380,10 @@ pub fn spawn_app_with_env(extra: &[&str], env: &[(&str, &str)]) -> App {
     if !extra.contains(&"--log-format") {
         args.extend(["--log-format", "text"]);
     }
+    // The default 0.0.0.0:8080 would collide between tests running at once.
+    if !extra.contains(&"--http-listen") {
+        args.extend(["--http-listen", "127.0.0.1:0"]);
+    }
     args.extend_from_slice(extra);
     wait_serving(Process::start_with_env(&args, env))
 }
@@ -389,15 +399,14 @@ fn wait_serving(process: Process) -> App {
     let addr = parse_addr(&line)
         .unwrap_or_else(|| panic!("no addr=Some(<socket address>) in the serving line: {line}"));
     // Logged before `serving`, so it is already captured.
-    let metrics_addr = process
-        .stdout
-        .wait_for(READY_TIMEOUT, |l| l.contains("metrics listening"))
-        .and_then(|l| parse_addr(&l));
+    let metrics_addr = listening_addr(&process, "metrics listening");
+    let http_addr = listening_addr(&process, "http listening");
     App {
         process,
         addr,
         port: addr.port(),
         metrics_addr,
+        http_addr,
     }
 }
 
@@ -412,6 +421,16 @@ fn addr_start(line: &str) -> Option<usize> {
     ["addr=Some(", r#""addr":"Some("#]
         .iter()
         .find_map(|marker| line.find(marker).map(|i| i + marker.len()))
+}
+
+/// The address a listener logged before `serving` (`<what> addr=Some(…)`), if it did.
+fn listening_addr(process: &Process, what: &str) -> Option<SocketAddr> {
+    process
+        .stdout
+        .lines()
+        .iter()
+        .find(|l| l.contains(what))
+        .and_then(|l| parse_addr(l))
 }
 
 fn parse_addr(line: &str) -> Option<SocketAddr> {

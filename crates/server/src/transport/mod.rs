@@ -98,6 +98,11 @@ const ACCEPT_LOG_INTERVAL: Duration = Duration::from_secs(60);
 
 static CONNECTION_IDS: AtomicU64 = AtomicU64::new(1);
 
+/// A new connection id, unique across ports (the HTTP/JSON port takes its own from here).
+pub fn next_connection_id() -> u64 {
+    CONNECTION_IDS.fetch_add(1, Ordering::Relaxed)
+}
+
 /// Serves connections from `listener` with `service` until drained, then waits for the
 /// connections to close (they close at once after the abort).
 pub async fn serve<S, B>(
