@@ -74,6 +74,45 @@ pub struct Certificate {
     pub remark: Arc<str>,
     /// Rules of this entry beyond the basic series requirements, each citing its remark.
     pub rules: Vec<Rule>,
+    /// The entry of an earlier catalog this one replaces, when the file names one (boxed: most
+    /// entries have none, and a large catalog holds many entries).
+    pub supersedes: Option<Box<EntryRef>>,
+}
+
+/// An entry named across catalogs, written `catalog-id/entry-id`: how an entry of a new
+/// edition names the entry it replaces in an earlier one.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EntryRef {
+    pub catalog_id: String,
+    pub certificate_id: String,
+}
+
+impl EntryRef {
+    /// Parses `catalog-id/entry-id`; both parts must be valid ids (see [`is_valid_id`]).
+    pub fn parse(text: &str) -> Result<EntryRef, String> {
+        let Some((catalog_id, certificate_id)) = text.split_once('/') else {
+            return Err(format!(
+                "{text:?} must be written catalog-id/entry-id, e.g. \"beijing-attachment-5/fcca\""
+            ));
+        };
+        for (what, id) in [("catalog id", catalog_id), ("entry id", certificate_id)] {
+            if !is_valid_id(id) {
+                return Err(format!(
+                    "{what} {id:?} in {text:?} must be 1-63 characters of a-z, 0-9 and '-', starting with a letter"
+                ));
+            }
+        }
+        Ok(EntryRef {
+            catalog_id: catalog_id.to_owned(),
+            certificate_id: certificate_id.to_owned(),
+        })
+    }
+}
+
+impl std::fmt::Display for EntryRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.catalog_id, self.certificate_id)
+    }
 }
 
 /// A real certificate that is *not* on the list, named so that look-alikes ("CELTA" for
@@ -158,6 +197,18 @@ impl Catalog {
                     format!(
                         "section {} item {} is also certificates[{prev}]",
                         cert.section, cert.item
+                    ),
+                ));
+            }
+        }
+        for (i, cert) in certificates.iter().enumerate() {
+            if let Some(earlier) = cert.supersedes.as_deref()
+                && earlier.catalog_id == meta.id
+            {
+                violations.push(Violation::new(
+                    format!("certificates[{i}].supersedes"),
+                    format!(
+                        "{earlier} names this catalog; an entry supersedes an entry of an earlier catalog"
                     ),
                 ));
             }
@@ -430,6 +481,7 @@ pub(crate) mod test_support {
             title_level: TitleLevel::Intermediate,
             remark: "从事金融相关工作。对应中级职称需符合相应职称系列（专业）级别的学历、年限等基本标准条件。".into(),
             rules: vec![],
+            supersedes: None,
         }
     }
 
@@ -580,6 +632,35 @@ mod tests {
         assert!(meta.in_force_on(jiff::civil::date(2025, 1, 1)));
         assert!(meta.in_force_on(jiff::civil::date(2025, 12, 31)));
         assert!(!meta.in_force_on(jiff::civil::date(2026, 1, 1)));
+    }
+
+    #[test]
+    fn entry_refs_name_a_catalog_and_an_entry() {
+        let parsed = EntryRef::parse("beijing-2024/acca").unwrap();
+        assert_eq!(parsed.catalog_id, "beijing-2024");
+        assert_eq!(parsed.certificate_id, "acca");
+        assert_eq!(parsed.to_string(), "beijing-2024/acca");
+        for bad in [
+            "acca",
+            "/acca",
+            "beijing/",
+            "Beijing/acca",
+            "a/b/c",
+            "a/会计",
+        ] {
+            assert!(EntryRef::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn an_entry_cannot_supersede_an_entry_of_its_own_catalog() {
+        let mut c = cert("a", 1, 1, "甲", "A");
+        c.supersedes = Some(Box::new(EntryRef::parse("test/b").unwrap()));
+        let errors = Catalog::new(parts(vec![c])).unwrap_err();
+        assert_eq!(errors[0].path, "certificates[0].supersedes");
+        let mut c = cert("a", 1, 1, "甲", "A");
+        c.supersedes = Some(Box::new(EntryRef::parse("earlier/b").unwrap()));
+        assert!(Catalog::new(parts(vec![c])).is_ok());
     }
 
     #[test]

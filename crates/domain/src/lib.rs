@@ -2,7 +2,9 @@
 //! equivalence rules. No I/O and no gRPC here, so every rule is testable as a plain function.
 #![forbid(unsafe_code)]
 
+pub mod cases;
 pub mod catalog;
+pub mod diff;
 pub mod equivalence;
 pub mod level;
 pub mod rules;
@@ -10,7 +12,8 @@ pub mod search;
 pub mod text;
 
 pub use catalog::{
-    Catalog, CatalogMeta, CatalogParts, Certificate, Issuer, NotListed, Section, Violation,
+    Catalog, CatalogMeta, CatalogParts, Certificate, EntryRef, Issuer, NotListed, Section,
+    Violation,
 };
 pub use level::TitleLevel;
 pub use search::{CertificateFilter, MatchKind, MatchedField, QueryText, SearchHit, SearchOutcome};

@@ -5,7 +5,8 @@
 
 use certequiv_domain::rules::{DomesticQualification, Rule};
 use certequiv_domain::{
-    CatalogMeta, CatalogParts, Certificate, Issuer, NotListed, Section, TitleLevel, Violation,
+    CatalogMeta, CatalogParts, Certificate, EntryRef, Issuer, NotListed, Section, TitleLevel,
+    Violation,
 };
 use jiff::civil::Date;
 use std::borrow::Cow;
@@ -83,6 +84,8 @@ struct FileCertificate<'a> {
     issuers: Vec<FileIssuer<'a>>,
     #[serde(default)]
     rules: Vec<FileRule>,
+    #[serde(default, borrow)]
+    supersedes: Option<Text<'a>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -504,6 +507,7 @@ struct PlainCertificate<'a> {
     work_scope: Option<&'a str>,
     title_level: Option<&'a str>,
     remark: Option<&'a str>,
+    supersedes: Option<&'a str>,
     issuers: Vec<PlainIssuer<'a>>,
 }
 
@@ -522,6 +526,7 @@ impl<'a> PlainCertificate<'a> {
             ("work_scope", PlainValue::Text(v)) => set_once(&mut self.work_scope, v),
             ("title_level", PlainValue::Text(v)) => set_once(&mut self.title_level, v),
             ("remark", PlainValue::Text(v)) => set_once(&mut self.remark, v),
+            ("supersedes", PlainValue::Text(v)) => set_once(&mut self.supersedes, v),
             _ => None,
         }
     }
@@ -544,6 +549,7 @@ impl<'a> PlainCertificate<'a> {
             remark: text(self.remark?),
             issuers: self.issuers.into_iter().map(PlainIssuer::finish).collect(),
             rules: Vec::new(),
+            supersedes: self.supersedes.map(text),
         })
     }
 }
@@ -699,6 +705,17 @@ fn certificate(
                 .ok()
         })
         .collect();
+    let supersedes = c.supersedes.and_then(|text| {
+        EntryRef::parse(text.as_str())
+            .map_err(|message| {
+                violations.push(Violation {
+                    path: format!("certificates[{i}].supersedes"),
+                    message,
+                })
+            })
+            .ok()
+            .map(Box::new)
+    });
     Certificate {
         id: c.id.into_string(),
         section: c.section,
@@ -721,6 +738,7 @@ fn certificate(
         title_level,
         remark: texts.share(&c.remark),
         rules,
+        supersedes,
     }
 }
 
@@ -1022,6 +1040,7 @@ name_zh = "甲会"
             "\"\"\"",
             "[]",
             "name_en = \"y\"\n",
+            "supersedes = \"old/x\"\n",
             "id = \"z\"\n",
             "[[certificates]]\n",
             "[[certificates.issuers]]\n",

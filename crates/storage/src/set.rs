@@ -237,6 +237,7 @@ mod tests {
             title_level: TitleLevel::Intermediate,
             remark: "从事甲。".into(),
             rules: vec![],
+            supersedes: None,
         };
         let parts = CatalogParts {
             meta: CatalogMeta {
