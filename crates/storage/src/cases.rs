@@ -40,6 +40,7 @@ struct FileCases {
 /// One applicant scenario and the answer the policy gives.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Case")]
 struct FileCase {
     /// What the case is about, in words a policy officer recognises.
     #[schemars(length(min = 1))]
@@ -58,6 +59,7 @@ struct FileCase {
 /// A claim: exactly one of `id` and `text`.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Claim")]
 struct FileClaim {
     /// A catalog entry id.
     #[serde(default)]
@@ -72,6 +74,7 @@ struct FileClaim {
 /// What HR knows about the applicant (`certequiv.v1.ApplicantContext`).
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Applicant")]
 struct FileApplicant {
     /// The level applied for.
     #[serde(default)]
@@ -97,6 +100,7 @@ struct FileApplicant {
 /// The answer the policy gives. Only what is listed is checked.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Expect")]
 struct FileExpect {
     /// The verdict.
     #[schemars(schema_with = "verdict_names")]
@@ -328,7 +332,10 @@ fn convert(case: FileCase, problem: &mut impl FnMut(String, String)) -> Option<C
         Some(name) => cases::parse_basic_conditions(name).unwrap_or_else(|| {
             fail(
                 "applicant.basic_conditions".into(),
-                format!("{name:?} is not one of {}", names(&BASIC_CONDITION_NAMES).join(", ")),
+                format!(
+                    "{name:?} is not one of {}",
+                    names(&BASIC_CONDITION_NAMES).join(", ")
+                ),
             );
             Default::default()
         }),
@@ -409,8 +416,8 @@ fn convert(case: FileCase, problem: &mut impl FnMut(String, String)) -> Option<C
 #[cfg(test)]
 mod tests {
     use super::*;
-    use certequiv_domain::equivalence::{BasicConditions, ConditionStatus, Verdict};
     use certequiv_domain::cases::ExpectedCondition;
+    use certequiv_domain::equivalence::{BasicConditions, ConditionStatus, Verdict};
 
     const CATALOG: &str = r#"
 [catalog]
@@ -499,7 +506,11 @@ verdict = "RECOGNIZED_WITH_CONDITIONS"
 
     #[test]
     fn cases_for_another_catalog_are_refused() {
-        let file = parse_cases("t.cases.toml", &CASES.replace("catalog = \"t\"", "catalog = \"u\"")).unwrap();
+        let file = parse_cases(
+            "t.cases.toml",
+            &CASES.replace("catalog = \"t\"", "catalog = \"u\""),
+        )
+        .unwrap();
         let errors = file.check(&catalog());
         assert_eq!(errors[0].field, "catalog");
     }
@@ -507,19 +518,50 @@ verdict = "RECOGNIZED_WITH_CONDITIONS"
     #[test]
     fn malformed_cases_are_refused_with_their_field() {
         let table = [
-            (CASES.replace("{ id = \"acca\" }", "{ id = \"acca\", text = \"ACCA\" }"), "cases[1].claims[0]"),
-            (CASES.replace("\"CONFIRMED\"", "\"YES\""), "cases[0].applicant.basic_conditions"),
-            (CASES.replace("target_title_level = \"中级\"", "target_title_level = \"高级\""), "cases[0].applicant.target_title_level"),
-            (CASES.replace("= \"RECOGNIZED_WITH_CONDITIONS\"", "= \"OK\""), "cases[1].expect.verdict"),
-            (CASES.replace("highest_title_level = \"中级\"", "highest_title_level = \"high\""), "cases[0].expect.highest_title_level"),
-            (CASES.replace("= \"ABSENT\"", "= \"GONE\""), "cases[0].expect.conditions.CICPA_FOR_BEIJING_PRACTICE"),
-            (CASES.replace("claims = [{ id = \"acca\" }]", "claims = []"), "cases[1].claims"),
+            (
+                CASES.replace("{ id = \"acca\" }", "{ id = \"acca\", text = \"ACCA\" }"),
+                "cases[1].claims[0]",
+            ),
+            (
+                CASES.replace("\"CONFIRMED\"", "\"YES\""),
+                "cases[0].applicant.basic_conditions",
+            ),
+            (
+                CASES.replace(
+                    "target_title_level = \"中级\"",
+                    "target_title_level = \"高级\"",
+                ),
+                "cases[0].applicant.target_title_level",
+            ),
+            (
+                CASES.replace("= \"RECOGNIZED_WITH_CONDITIONS\"", "= \"OK\""),
+                "cases[1].expect.verdict",
+            ),
+            (
+                CASES.replace(
+                    "highest_title_level = \"中级\"",
+                    "highest_title_level = \"high\"",
+                ),
+                "cases[0].expect.highest_title_level",
+            ),
+            (
+                CASES.replace("= \"ABSENT\"", "= \"GONE\""),
+                "cases[0].expect.conditions.CICPA_FOR_BEIJING_PRACTICE",
+            ),
+            (
+                CASES.replace("claims = [{ id = \"acca\" }]", "claims = []"),
+                "cases[1].claims",
+            ),
         ];
         for (text, field) in table {
             let errors = parse_cases("t.cases.toml", &text).unwrap_err();
             assert_eq!(errors[0].field, field, "{errors:?}");
         }
-        let errors = parse_cases("t.cases.toml", &CASES.replace("name = \"ACCA by id", "nmae = \"ACCA by id")).unwrap_err();
+        let errors = parse_cases(
+            "t.cases.toml",
+            &CASES.replace("name = \"ACCA by id", "nmae = \"ACCA by id"),
+        )
+        .unwrap_err();
         assert!(errors[0].message.contains("nmae"), "{errors:?}");
         assert_eq!(errors[0].line, Some(11));
     }

@@ -42,6 +42,7 @@ struct FileCatalog<'a> {
 /// Metadata of the whole catalog (one per file).
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Catalog")]
 struct FileMeta {
     /// Stable id: a-z, 0-9 and '-', starting with a letter, at most 63 characters; unique
     /// across all loaded files.
@@ -69,6 +70,7 @@ struct FileMeta {
 /// A section (sub-list) of the catalog.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Section")]
 struct FileSection {
     /// 1-based, unique.
     #[schemars(range(min = 1))]
@@ -81,10 +83,11 @@ struct FileSection {
     title: String,
 }
 
-/// One entry of the list. The strings of a certificate table are borrowed from the file's text
-/// (see [`Text`]).
+/// One entry of the list.
+// The strings of a certificate table are borrowed from the file's text (see `Text`).
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Certificate")]
 struct FileCertificate<'a> {
     /// Stable id: a-z, 0-9 and '-', starting with a letter, at most 63 characters; unique in
     /// the file.
@@ -138,13 +141,17 @@ struct FileCertificate<'a> {
     rules: Vec<FileRule>,
     /// The entry of an earlier catalog this entry replaces, "catalog-id/entry-id".
     #[serde(default, borrow)]
-    #[schemars(with = "String", regex(pattern = r"^[a-z][a-z0-9-]{0,62}/[a-z][a-z0-9-]{0,62}$"))]
+    #[schemars(
+        with = "String",
+        regex(pattern = r"^[a-z][a-z0-9-]{0,62}/[a-z][a-z0-9-]{0,62}$")
+    )]
     supersedes: Option<Text<'a>>,
 }
 
 /// An issuing body as the source names it; at least one of the names.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Issuer")]
 struct FileIssuer<'a> {
     /// The Chinese name; "" when the source gives none.
     #[serde(default, borrow)]
@@ -250,6 +257,7 @@ impl Texts {
 /// code for an informational note (with `note_en`).
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Rule")]
 struct FileRule {
     /// The rule's code, UPPER_SNAKE_CASE.
     #[schemars(regex(pattern = r"^[A-Z0-9_]+$"))]
@@ -273,6 +281,7 @@ struct FileRule {
 /// A real certificate that is not on the list.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "NotListed")]
 struct FileNotListed {
     /// Forms to match: a claim containing every word of one of them is refused with the note.
     #[schemars(length(min = 1))]

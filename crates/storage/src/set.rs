@@ -289,7 +289,9 @@ fn supersedes_errors(catalogs: &[LoadedCatalog]) -> Vec<FileError> {
             let Some(earlier) = cert.supersedes.as_deref() else {
                 continue;
             };
-            let Some(other) = catalogs.iter().find(|c| c.catalog.id() == earlier.catalog_id)
+            let Some(other) = catalogs
+                .iter()
+                .find(|c| c.catalog.id() == earlier.catalog_id)
             else {
                 continue;
             };

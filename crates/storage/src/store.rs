@@ -220,7 +220,10 @@ pub fn catalog_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 
 /// The `*.cases.toml` files of a directory, sorted.
 pub fn cases_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    Ok(toml_files(dir)?.into_iter().filter(|p| is_cases_file(p)).collect())
+    Ok(toml_files(dir)?
+        .into_iter()
+        .filter(|p| is_cases_file(p))
+        .collect())
 }
 
 fn toml_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {

@@ -62,7 +62,11 @@ fn an_entry_knows_the_entries_it_replaces_and_what_replaces_it() {
         .collect();
     assert_eq!(successors, ["bj-test-2025/acca-member"]);
     assert_eq!(
-        history.superseded_by[0].details.as_ref().unwrap().title_level,
+        history.superseded_by[0]
+            .details
+            .as_ref()
+            .unwrap()
+            .title_level,
         TitleLevel::AssociateSenior
     );
     assert_eq!(history.supersedes.len(), 1, "2024's own predecessor");
@@ -95,8 +99,8 @@ fn supersedes_must_name_an_entry_of_a_loaded_earlier_catalog() {
             .replace("effective_until = \"2024-12-31\"\n", "")
             .replace("jurisdiction = \"北京市\"", "jurisdiction = \"上海市\"")
     });
-    let error = load_source(&Source::Dir(later.path().into()), "北京市", Cases::Enforce)
-        .unwrap_err();
+    let error =
+        load_source(&Source::Dir(later.path().into()), "北京市", Cases::Enforce).unwrap_err();
     assert!(error.to_string().contains("earlier catalog"), "{error}");
 
     let malformed = edited("bj-test-2025.toml", |t| {
@@ -133,7 +137,10 @@ fn a_diff_of_two_editions_reports_the_renamed_entry_as_a_change() {
     else {
         panic!("{:?}", d.entries[0]);
     };
-    assert_eq!((before.id.as_str(), after.id.as_str()), ("acca", "acca-member"));
+    assert_eq!(
+        (before.id.as_str(), after.id.as_str()),
+        ("acca", "acca-member")
+    );
     assert_eq!(*matched_by, MatchedBy::Supersedes);
     assert_eq!(
         fields[0].change,
@@ -143,7 +150,10 @@ fn a_diff_of_two_editions_reports_the_renamed_entry_as_a_change() {
         }
     );
     let names: Vec<&str> = fields.iter().map(|f| f.field).collect();
-    assert_eq!(names, ["title_level", "id", "aliases", "remark", "supersedes"]);
+    assert_eq!(
+        names,
+        ["title_level", "id", "aliases", "remark", "supersedes"]
+    );
     assert_eq!(rules.len(), 1);
     assert!(matches!(&d.entries[2], EntryChange::Added { entry } if entry.id == "cisa"));
     assert!(matches!(&d.entries[3], EntryChange::Removed { entry } if entry.id == "delta"));
@@ -155,7 +165,10 @@ fn a_diff_of_two_editions_reports_the_renamed_entry_as_a_change() {
 #[test]
 fn a_failing_case_refuses_the_directory_and_orphan_cases_are_errors() {
     let failing = edited("bj-test-2025.cases.toml", |t| {
-        t.replace("highest_title_level = \"副高级\"", "highest_title_level = \"中级\"")
+        t.replace(
+            "highest_title_level = \"副高级\"",
+            "highest_title_level = \"中级\"",
+        )
     });
     let error = load_source(
         &Source::Dir(failing.path().into()),
@@ -180,10 +193,12 @@ fn a_failing_case_refuses_the_directory_and_orphan_cases_are_errors() {
         orphan.path().join("bj-test-2026.cases.toml"),
     )
     .unwrap();
-    let error = load_source(&Source::Dir(orphan.path().into()), "北京市", Cases::Enforce)
-        .unwrap_err();
+    let error =
+        load_source(&Source::Dir(orphan.path().into()), "北京市", Cases::Enforce).unwrap_err();
     assert!(
-        error.to_string().contains("no catalog file beside these cases"),
+        error
+            .to_string()
+            .contains("no catalog file beside these cases"),
         "{error}"
     );
 }
