@@ -212,7 +212,8 @@ pub fn diff(old: &Catalog, new: &Catalog) -> CatalogDiff {
     }
 }
 
-fn side(catalog: &Catalog) -> CatalogSide {
+/// One side of a diff: which catalog it is.
+pub fn side(catalog: &Catalog) -> CatalogSide {
     CatalogSide {
         id: catalog.id().to_owned(),
         title: catalog.meta().title.clone(),

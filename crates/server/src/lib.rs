@@ -14,6 +14,7 @@ pub mod observe;
 pub mod services;
 pub mod shutdown;
 pub mod telemetry;
+pub mod tools;
 
 use std::future::Future;
 use std::sync::Arc;

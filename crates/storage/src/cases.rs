@@ -399,7 +399,7 @@ fn convert(case: FileCase, problem: &mut impl FnMut(String, String)) -> Option<C
             ),
         }
     }
-    ok.then(|| Case {
+    ok.then_some(Case {
         name: case.name,
         claims,
         applicant,

@@ -11,7 +11,10 @@ pub mod synthetic;
 use std::fmt;
 
 pub use cases::CaseFile;
-pub use set::{CatalogSet, KEEP_ENCODED_BYTES, LoadedCatalog, SelectError, Selector};
+pub use set::{
+    CatalogSet, History, KEEP_ENCODED_BYTES, LoadedCatalog, SelectError, Selector, Version,
+    VersionDetails,
+};
 pub use store::{
     Cases, ReloadStatus, Source, Store, cases_files, catalog_files, expand_paths, load_embedded,
     load_files, load_files_with, load_source, load_text,

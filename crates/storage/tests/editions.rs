@@ -1,6 +1,7 @@
 //! Entry history across editions (`supersedes`), checked on two fictional test catalogs
 //! (`tests/data/editions/`): validation against the loaded set, the chain of each entry, and
 //! what a diff of the two editions reports.
+#![allow(clippy::unwrap_used)] // test helpers: a panic is a failed assertion
 
 use std::path::{Path, PathBuf};
 
