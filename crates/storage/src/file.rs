@@ -300,9 +300,23 @@ pub fn catalog_schema() -> String {
     schema_text::<FileCatalog<'static>>()
 }
 
-/// A schema as committed: pretty JSON with a final newline.
-pub(crate) fn schema_text<T: JsonSchema>() -> String {
-    let generator = schemars::generate::SchemaSettings::draft07().into_generator();
+/// A schema as committed: pretty JSON with a final newline. A key absent from the file has no
+/// value in TOML, so no `"default": null` is written (an editor would offer to insert it).
+pub fn schema_text<T: JsonSchema>() -> String {
+    let mut settings = schemars::generate::SchemaSettings::draft07();
+    settings
+        .transforms
+        .push(Box::new(schemars::transform::RecursiveTransform(
+            |schema: &mut Schema| {
+                if schema
+                    .get("default")
+                    .is_some_and(serde_json::Value::is_null)
+                {
+                    schema.remove("default");
+                }
+            },
+        )));
+    let generator = settings.into_generator();
     let schema = generator.into_root_schema_for::<T>();
     let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
     text.push('\n');

@@ -246,11 +246,7 @@ pub fn render(run: &DiffRun) -> String {
 
 /// The JSON Schema of [`Report`] (draft 7), as committed in `docs/catalog-diff.schema.json`.
 pub fn schema() -> String {
-    let generator = schemars::generate::SchemaSettings::draft07().into_generator();
-    let schema = generator.into_root_schema_for::<Report>();
-    let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
-    text.push('\n');
-    text
+    certequiv_storage::file::schema_text::<Report>()
 }
 
 fn side(side: &CatalogSide) -> Side {
