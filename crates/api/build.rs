@@ -47,6 +47,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut server = tonic_prost_build::configure()
         .build_client(false)
         .build_server(true)
+        .codec_path("crate::codec::ServerCodec")
         .extern_path(CERTIFICATE, "crate::EncodedCertificate")
         .extern_path(CITATION, "crate::EncodedCitation")
         .out_dir(&server_dir);

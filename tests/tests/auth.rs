@@ -53,8 +53,11 @@ fn pki() -> Pki {
 }
 
 fn write(dir: &TempDir, name: &str, text: &str) -> String {
+    use std::os::unix::fs::PermissionsExt;
     let path = dir.path().join(name);
     std::fs::write(&path, text).expect("write test file");
+    // Secrets must not be readable by others: the server refuses a tokens file that is.
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
     path.to_str().expect("utf-8 path").to_owned()
 }
 
@@ -227,11 +230,7 @@ async fn bearer_tokens_guard_every_call_but_health_and_are_reread() {
         .expect("health needs no token");
     assert_eq!(health.into_inner().status, 1);
 
-    std::fs::write(
-        dir.path().join("tokens"),
-        "hr-platform second-s3cret-longer\n",
-    )
-    .expect("rewrite tokens");
+    write(&dir, "tokens", "hr-platform second-s3cret-longer\n");
     let deadline = Instant::now() + Duration::from_secs(15);
     while call(Some("second-s3cret-longer")).await.is_err() {
         assert!(Instant::now() < deadline, "the new token was not picked up");
@@ -244,4 +243,93 @@ async fn bearer_tokens_guard_every_call_but_health_and_are_reread() {
             .code(),
         Code::Unauthenticated
     );
+
+    // A deleted tokens file refuses every call (fails closed) and says so.
+    std::fs::remove_file(dir.path().join("tokens")).expect("delete tokens");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while call(Some("second-s3cret-longer")).await.is_ok() {
+        assert!(
+            Instant::now() < deadline,
+            "a deleted tokens file still admits calls"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    app.wait_for_log(Duration::from_secs(5), |l| {
+        l.contains("tokens file is gone")
+    });
+    let health = HealthClient::new(channel.clone())
+        .check(HealthCheckRequest {
+            service: String::new(),
+        })
+        .await
+        .expect("health still needs no token");
+    assert_eq!(health.into_inner().status, 1);
+}
+
+#[test]
+fn a_tokens_file_others_can_read_stops_the_start() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TempDir::new("exposed-tokens");
+    let tokens = write(&dir, "tokens", "hr-platform s3cret\n");
+    std::fs::set_permissions(&tokens, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let mut process = common::Process::start(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--metrics-listen",
+        "127.0.0.1:0",
+        "--auth-tokens-file",
+        &tokens,
+    ]);
+    let status = process.wait_exit(Duration::from_secs(30));
+    assert!(!status.success());
+    assert!(
+        process
+            .stdout
+            .text()
+            .contains("other users may read or write it"),
+        "{}",
+        process.dump()
+    );
+}
+
+#[tokio::test]
+async fn a_rotated_tls_certificate_is_served_without_a_restart() {
+    let (first, second) = (new_ca("first CA"), new_ca("second CA"));
+    let dir = TempDir::new("rotation");
+    let (cert, key) = leaf(&first, &["localhost"], "certequiv");
+    let cert_path = write(&dir, "tls.crt", &cert);
+    let key_path = write(&dir, "tls.key", &key);
+    let app = spawn_app_with(&["--tls-cert", &cert_path, "--tls-key", &key_path]);
+    let old = tls_channel(app.port, &first.pem(), None)
+        .await
+        .expect("connect with the first certificate");
+    CertificateServiceClient::new(old.clone())
+        .get_certificate(fcca())
+        .await
+        .expect("call with the first certificate");
+
+    // cert-manager writes the new pair; a broken half-write is refused and the old kept.
+    std::fs::write(&key_path, "-----BEGIN PRIVATE KEY-----\ntruncated").expect("half-written key");
+    app.wait_for_log(Duration::from_secs(15), |l| {
+        l.contains("tls files not reloaded")
+    });
+    let (cert, key) = leaf(&second, &["localhost"], "certequiv");
+    write(&dir, "tls.crt", &cert);
+    write(&dir, "tls.key", &key);
+    app.wait_for_log(Duration::from_secs(15), |l| {
+        l.contains("tls certificate reloaded")
+    });
+    let new = tls_channel(app.port, &second.pem(), None)
+        .await
+        .expect("connect with the rotated certificate");
+    CertificateServiceClient::new(new)
+        .get_certificate(fcca())
+        .await
+        .expect("call with the rotated certificate");
+    // Connections made before the rotation go on.
+    CertificateServiceClient::new(old)
+        .get_certificate(fcca())
+        .await
+        .expect("call on the connection made before the rotation");
 }

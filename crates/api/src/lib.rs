@@ -11,6 +11,8 @@
 
 use prost::bytes::Bytes;
 
+pub mod codec;
+
 /// `certequiv.v1`: catalog lookup and equivalence evaluation.
 pub mod v1 {
     #![allow(clippy::all, missing_docs)]

@@ -1,8 +1,14 @@
-//! Who may call: TLS/mutual TLS on the API port, and bearer tokens from a file.
+//! Who may call: bearer tokens from a file, and the caller's identity for the audit event.
 //!
-//! Both are off by default. Health (`grpc.health.v1`) never needs a token: Kubernetes probes
-//! send none. Tokens are compared as SHA-256 digests in constant time, against every known
-//! token, so neither a token's length nor which one almost matched leaks through timing.
+//! TLS and mutual TLS are the transport's (`crate::tls`, `crate::transport`). Tokens are off by
+//! default. Health (`grpc.health.v1`) never needs a token: Kubernetes probes send none. Tokens
+//! are compared as SHA-256 digests in constant time, against every known token, so neither a
+//! token's length nor which one almost matched leaks through timing.
+//!
+//! The tokens file is a secret: it is refused when other users may read or write it (mount
+//! Kubernetes Secrets with `defaultMode: 0400` or `0440`). It is re-read when it changes; a
+//! file that does not parse keeps the tokens in use, and a file that disappears (or turns
+//! readable by others) refuses every call until a good one is back: failing closed.
 
 use std::fs;
 use std::future::Future;
@@ -10,50 +16,29 @@ use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use http::{Request, Response};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
-use tonic::transport::{Certificate, Identity, ServerTlsConfig};
 use tower::{Layer, Service};
+
+use crate::file_stamp::FileStamp;
+use crate::transport::ConnInfo;
 
 /// The authenticated caller of a request, for the audit log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller(pub String);
 
-/// Reads the TLS files into tonic's config; with a client CA, clients must present a
-/// certificate it signed.
-pub fn tls_config(
-    cert: &Path,
-    key: &Path,
-    client_ca: Option<&Path>,
-) -> Result<ServerTlsConfig, String> {
-    let read =
-        |path: &Path| fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()));
-    let mut config = ServerTlsConfig::new().identity(Identity::from_pem(read(cert)?, read(key)?));
-    if let Some(ca) = client_ca {
-        config = config.client_ca_root(Certificate::from_pem(read(ca)?));
-    }
-    Ok(config)
-}
-
-/// The subject of the first peer certificate, e.g. `CN=hr-platform,O=Example`.
-pub fn peer_subject<T>(request: &tonic::Request<T>) -> Option<String> {
-    let certs = request.peer_certs()?;
-    let first = certs.first()?;
-    let (_, parsed) = x509_parser::parse_x509_certificate(first.as_ref()).ok()?;
-    Some(parsed.subject().to_string())
-}
-
 /// The caller of a request: the token's caller name, else the client certificate's subject.
 pub fn caller<T>(request: &tonic::Request<T>) -> Option<String> {
-    request
-        .extensions()
-        .get::<Caller>()
-        .map(|c| c.0.clone())
-        .or_else(|| peer_subject(request))
+    let extensions = request.extensions();
+    extensions.get::<Caller>().map(|c| c.0.clone()).or_else(|| {
+        extensions
+            .get::<ConnInfo>()
+            .and_then(|c| c.peer_subject.as_deref().map(str::to_owned))
+    })
 }
 
 #[derive(Debug, Default)]
@@ -102,41 +87,47 @@ impl Tokens {
 pub struct TokenFile {
     path: PathBuf,
     tokens: ArcSwap<Tokens>,
-    modified: std::sync::Mutex<Option<SystemTime>>,
+    stamp: std::sync::Mutex<FileStamp>,
 }
 
 impl TokenFile {
     pub fn open(path: &Path) -> Result<Arc<TokenFile>, String> {
-        let text =
-            fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let tokens = Tokens::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        let stamp = FileStamp::of(path);
+        let tokens = read_tokens(path)?;
         Ok(Arc::new(TokenFile {
             path: path.to_owned(),
             tokens: ArcSwap::from_pointee(tokens),
-            modified: std::sync::Mutex::new(modified(path)),
+            stamp: std::sync::Mutex::new(stamp),
         }))
     }
 
-    /// Re-reads the file when its modification time changed; a bad file keeps the old tokens.
+    /// Re-reads the file when it changed: a good file replaces the tokens, a bad one keeps
+    /// them, a missing or exposed one refuses every call.
     pub fn refresh(&self) {
-        let now = modified(&self.path);
+        let now = FileStamp::of(&self.path);
         {
             let mut last = self
-                .modified
+                .stamp
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             if *last == now {
                 return;
             }
-            *last = now;
+            *last = now.clone();
         }
-        match fs::read_to_string(&self.path)
-            .map_err(|e| e.to_string())
-            .and_then(|text| Tokens::parse(&text))
-        {
+        if !now.exists() {
+            self.tokens.store(Arc::new(Tokens::default()));
+            tracing::error!(path = %self.path.display(), "auth tokens file is gone: every call is refused until it is back");
+            return;
+        }
+        match read_tokens(&self.path) {
             Ok(tokens) => {
                 tracing::info!(callers = tokens.entries.len(), "auth tokens reloaded");
                 self.tokens.store(Arc::new(tokens));
+            }
+            Err(error) if error.contains(EXPOSED) => {
+                self.tokens.store(Arc::new(Tokens::default()));
+                tracing::error!(%error, "auth tokens file is exposed: every call is refused until it is fixed");
             }
             Err(error) => {
                 tracing::error!(%error, path = %self.path.display(), "auth tokens not reloaded, keeping the previous ones")
@@ -158,8 +149,36 @@ impl TokenFile {
     }
 }
 
-fn modified(path: &Path) -> Option<SystemTime> {
-    fs::metadata(path).and_then(|m| m.modified()).ok()
+const EXPOSED: &str = "other users may read or write it";
+
+/// Reads and parses the tokens file, refusing one that others may read or write.
+fn read_tokens(path: &Path) -> Result<Tokens, String> {
+    check_private(path)?;
+    let text =
+        fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    Tokens::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+#[cfg(unix)]
+fn check_private(path: &Path) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = fs::metadata(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?
+        .permissions()
+        .mode();
+    if mode & 0o007 != 0 {
+        return Err(format!(
+            "{} has mode {:o}: {EXPOSED}; make it 0600, 0400 or 0440 (Kubernetes: defaultMode)",
+            path.display(),
+            mode & 0o777
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn check_private(_path: &Path) -> Result<(), String> {
+    Ok(())
 }
 
 /// Refuses calls without a known bearer token, except health checks.
@@ -248,5 +267,66 @@ mod tests {
         assert!(Tokens::parse("only-one-field\n").is_err());
         assert!(Tokens::parse("a b c\n").is_err());
         assert!(Tokens::parse("# nothing\n").is_err());
+    }
+
+    #[cfg(unix)]
+    fn write_private(path: &Path, text: &str) {
+        use std::os::unix::fs::PermissionsExt;
+        fs::write(path, text).unwrap();
+        fs::set_permissions(path, fs::Permissions::from_mode(0o600)).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_deleted_or_exposed_tokens_file_refuses_every_call_until_fixed() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tokens");
+        write_private(&path, "hr-platform s3cret\n");
+        let file = TokenFile::open(&path).unwrap();
+        assert_eq!(file.caller(b"s3cret").as_deref(), Some("hr-platform"));
+
+        fs::remove_file(&path).unwrap();
+        file.refresh();
+        assert_eq!(
+            file.caller(b"s3cret"),
+            None,
+            "fails closed when the file is gone"
+        );
+
+        write_private(&path, "hr-platform n3w\n");
+        file.refresh();
+        assert_eq!(file.caller(b"n3w").as_deref(), Some("hr-platform"));
+
+        fs::write(&path, "broken line with three fields\n").unwrap();
+        file.refresh();
+        assert_eq!(
+            file.caller(b"n3w").as_deref(),
+            Some("hr-platform"),
+            "a bad file keeps the tokens"
+        );
+
+        write_private(&path, "hr-platform n3w\n");
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+        file.refresh();
+        assert_eq!(
+            file.caller(b"n3w"),
+            None,
+            "an exposed file refuses every call"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_tokens_file_others_can_read_is_refused_at_start() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tokens");
+        write_private(&path, "hr-platform s3cret\n");
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o604)).unwrap();
+        let error = TokenFile::open(&path).unwrap_err();
+        assert!(error.contains("mode 604"), "{error}");
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o440)).unwrap();
+        assert!(TokenFile::open(&path).is_ok(), "group-readable is allowed");
     }
 }

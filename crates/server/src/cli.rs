@@ -104,16 +104,30 @@ pub struct ServeArgs {
     /// Serve gRPC server reflection (v1 and v1alpha).
     #[arg(long, env = "CERTEQUIV_REFLECTION", default_value_t = true, action = clap::ArgAction::Set)]
     pub reflection: bool,
-    /// Longest a call may take (a shorter client deadline wins); 0 leaves only client deadlines.
+    /// Longest a unary call may take (a shorter client deadline wins); 0 leaves only client
+    /// deadlines.
     #[arg(long, env = "CERTEQUIV_REQUEST_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
     pub request_timeout: Duration,
-    /// Calls served at once across all connections; more fail fast with RESOURCE_EXHAUSTED.
-    #[arg(
-        long,
-        env = "CERTEQUIV_MAX_CONCURRENT_REQUESTS",
-        default_value_t = 1024
-    )]
+    /// From a call's headers to its whole request message; a call whose message does not come
+    /// is ended with DEADLINE_EXCEEDED.
+    #[arg(long, env = "CERTEQUIV_MESSAGE_TIMEOUT", default_value = "5s", value_parser = humantime::parse_duration)]
+    pub message_timeout: Duration,
+    /// Longest gap between request messages of a stream (BatchEvaluate).
+    #[arg(long, env = "CERTEQUIV_STREAM_IDLE_TIMEOUT", default_value = "60s", value_parser = humantime::parse_duration)]
+    pub stream_idle_timeout: Duration,
+    /// TLS handshake and HTTP/2 preface of a new connection must complete within this.
+    #[arg(long, env = "CERTEQUIV_HANDSHAKE_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub handshake_timeout: Duration,
+    /// Calls served at once across all connections (streams for their whole life); more fail
+    /// fast with RESOURCE_EXHAUSTED.
+    #[arg(long, env = "CERTEQUIV_MAX_CONCURRENT_REQUESTS", default_value_t = 256)]
     pub max_concurrent_requests: usize,
+    /// Streaming calls (BatchEvaluate, Health/Watch, reflection) open at once.
+    #[arg(long, env = "CERTEQUIV_MAX_OPEN_STREAMS", default_value_t = 128)]
+    pub max_open_streams: usize,
+    /// Connections open at once on each port; more are closed as they arrive.
+    #[arg(long, env = "CERTEQUIV_MAX_CONNECTIONS", default_value_t = 1024)]
+    pub max_connections: usize,
     /// HTTP/2 streams one connection may have open at once.
     #[arg(long, env = "CERTEQUIV_MAX_CONCURRENT_STREAMS", default_value_t = 256)]
     pub max_concurrent_streams: u32,
@@ -138,7 +152,7 @@ pub struct ServeArgs {
     #[arg(long, env = "CERTEQUIV_HEALTH_LISTEN")]
     pub health_listen: Option<SocketAddr>,
     /// Largest decoded request message, in bytes.
-    #[arg(long, env = "CERTEQUIV_MAX_MESSAGE_BYTES", default_value_t = 4 * 1024 * 1024)]
+    #[arg(long, env = "CERTEQUIV_MAX_MESSAGE_BYTES", default_value_t = 64 * 1024)]
     pub max_message_bytes: usize,
     #[command(flatten)]
     pub log: LogArgs,
@@ -192,6 +206,9 @@ pub fn main(cli: Cli) -> ExitCode {
     }
 }
 
+/// Catalog problems logged one by one at start; the rest are counted.
+const LOGGED_PROBLEMS: usize = 20;
+
 fn serve(args: ServeArgs) -> ExitCode {
     if let Err(error) = telemetry::init(args.log.log_format, &args.log.log_level) {
         eprintln!("certequiv: {error}");
@@ -204,22 +221,32 @@ fn serve(args: ServeArgs) -> ExitCode {
     let store = match Store::open(source, &args.default_jurisdiction) {
         Ok(store) => Arc::new(store),
         Err(error) => {
-            for problem in &error.0 {
-                tracing::error!(file = %problem.origin, line = ?problem.line, field = %problem.field, message = %problem.message, "invalid catalog");
+            for problem in error.0.iter().take(LOGGED_PROBLEMS) {
+                tracing::error!(file = %problem.origin, line = problem.line.unwrap_or(0), field = %problem.field, message = %problem.message, "invalid catalog");
             }
-            tracing::error!("refusing to start without a valid catalog");
+            tracing::error!(
+                problems = error.0.len(),
+                logged = error.0.len().min(LOGGED_PROBLEMS),
+                "refusing to start without a valid catalog"
+            );
             return ExitCode::FAILURE;
         }
     };
     let tls = match (&args.tls_cert, &args.tls_key) {
-        (Some(cert), Some(key)) => match auth::tls_config(cert, key, args.tls_client_ca.as_deref())
-        {
-            Ok(tls) => Some(tls),
-            Err(error) => {
-                tracing::error!(%error, "invalid TLS configuration");
-                return ExitCode::FAILURE;
+        (Some(cert), Some(key)) => {
+            let files = crate::tls::TlsFiles {
+                cert: cert.clone(),
+                key: key.clone(),
+                client_ca: args.tls_client_ca.clone(),
+            };
+            match crate::tls::ReloadableTls::load(files, &[b"h2"]) {
+                Ok(tls) => Some(tls),
+                Err(error) => {
+                    tracing::error!(%error, "invalid TLS configuration");
+                    return ExitCode::FAILURE;
+                }
             }
-        },
+        }
         _ => None,
     };
     let tokens = match args
@@ -255,7 +282,12 @@ fn serve(args: ServeArgs) -> ExitCode {
         reload_interval: args.reload_interval,
         reflection: args.reflection,
         request_timeout: args.request_timeout,
+        message_timeout: args.message_timeout,
+        stream_idle_timeout: args.stream_idle_timeout,
+        handshake_timeout: args.handshake_timeout,
         max_concurrent_requests: args.max_concurrent_requests,
+        max_open_streams: args.max_open_streams,
+        max_connections: args.max_connections,
         max_concurrent_streams: args.max_concurrent_streams,
         max_connection_age: args.max_connection_age,
         max_message_bytes: args.max_message_bytes,
@@ -278,7 +310,7 @@ fn serve(args: ServeArgs) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            tracing::error!(%error, listen = %args.listen, "server failed");
+            tracing::error!(%error, "server failed");
             ExitCode::FAILURE
         }
     }

@@ -4,17 +4,22 @@
 //! `main` only parses flags and calls into [`cli`].
 #![forbid(unsafe_code)]
 
+pub mod admission;
 pub mod auth;
 pub mod cli;
 pub mod convert;
 pub mod error;
-pub mod limit;
+pub mod file_stamp;
+pub mod health;
+pub mod lifecycle;
 pub mod metrics;
 pub mod observe;
 pub mod services;
 pub mod shutdown;
 pub mod telemetry;
+pub mod tls;
 pub mod tools;
+pub mod transport;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -25,43 +30,52 @@ use certequiv_api::server::v1::certificate_service_server::CertificateServiceSer
 use certequiv_api::server::v1::equivalence_service_server::EquivalenceServiceServer;
 use certequiv_storage::Store;
 use tokio::net::TcpListener;
-use tonic::transport::Server;
-use tonic::transport::server::TcpIncoming;
+use tonic::service::Routes;
 use tonic_health::ServingStatus;
-use tonic_health::server::HealthReporter;
 
+use crate::admission::Limits;
+use crate::lifecycle::Lifecycle;
+use crate::observe::{CallTimeouts, ObserveLayer};
 use crate::services::{Certificates, Equivalence, State};
+use crate::transport::TransportConfig;
 
-/// Health service names a probe may ask for, besides the overall "".
-pub const HEALTH_SERVICES: [&str; 2] = [
-    "certequiv.v1.CertificateService",
-    "certequiv.v1.EquivalenceService",
-];
+pub use crate::health::HEALTH_SERVICES;
 
 /// How the server behaves, from flags.
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
-    /// After a shutdown signal, how long in-flight calls may take before connections close.
+    /// After a shutdown signal, how long in-flight calls may take before they are ended.
     pub shutdown_grace: Duration,
     /// How often a catalog directory is checked for changes besides file events.
     pub reload_interval: Duration,
     /// Serve gRPC reflection (v1 and v1alpha).
     pub reflection: bool,
-    /// Longest a call may take; a shorter client `grpc-timeout` wins. Zero sets no server
+    /// Longest a unary call may take; a shorter client `grpc-timeout` wins. Zero sets no server
     /// limit (client deadlines still apply).
     pub request_timeout: Duration,
-    /// Calls served at once across all connections; more are shed with RESOURCE_EXHAUSTED
-    /// rather than queued.
+    /// From a call's headers to its whole request message: a client that opens a call and
+    /// sends nothing is ended after this.
+    pub message_timeout: Duration,
+    /// Longest gap between request messages of a stream.
+    pub stream_idle_timeout: Duration,
+    /// TLS handshake and HTTP/2 preface of a new connection must complete within this.
+    pub handshake_timeout: Duration,
+    /// Calls served at once across all connections and ports (streams for their whole life);
+    /// more are shed with RESOURCE_EXHAUSTED rather than queued.
     pub max_concurrent_requests: usize,
+    /// Streaming calls (BatchEvaluate, Health/Watch, reflection) open at once.
+    pub max_open_streams: usize,
+    /// Connections open at once on each port.
+    pub max_connections: usize,
     /// HTTP/2 streams one connection may open at once.
     pub max_concurrent_streams: u32,
-    /// Connections are closed gracefully after this age, so clients re-resolve and new pods
-    /// get traffic (see the README on load balancing).
+    /// Connections get a GOAWAY after this age, so clients re-resolve and new pods get traffic
+    /// (see the README on load balancing).
     pub max_connection_age: Duration,
     /// Largest request message accepted after decoding.
     pub max_message_bytes: usize,
     /// TLS (and, with a client CA, mutual TLS) on the API port.
-    pub tls: Option<tonic::transport::ServerTlsConfig>,
+    pub tls: Option<Arc<tls::ReloadableTls>>,
     /// Bearer tokens required on every call but health checks.
     pub tokens: Option<Arc<auth::TokenFile>>,
 }
@@ -73,10 +87,15 @@ impl Default for ServeConfig {
             reload_interval: Duration::from_secs(2),
             reflection: true,
             request_timeout: Duration::from_secs(30),
-            max_concurrent_requests: 1024,
+            message_timeout: Duration::from_secs(5),
+            stream_idle_timeout: Duration::from_secs(60),
+            handshake_timeout: Duration::from_secs(10),
+            max_concurrent_requests: 256,
+            max_open_streams: 128,
+            max_connections: 1024,
             max_concurrent_streams: 256,
             max_connection_age: Duration::from_secs(300),
-            max_message_bytes: 4 * 1024 * 1024,
+            max_message_bytes: 64 * 1024,
             tls: None,
             tokens: None,
         }
@@ -93,28 +112,17 @@ pub struct Listeners {
     pub health: Option<TcpListener>,
 }
 
-/// Why serving stopped with an error.
+/// Why serving could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
-    #[error("transport: {0}")]
-    Transport(#[from] tonic::transport::Error),
     #[error("reflection: {0}")]
     Reflection(#[from] tonic_reflection::server::Error),
 }
 
-/// Accepted connections with TCP_NODELAY: tonic sets it only on listeners it binds itself.
-/// Without it a response's trailers, written separately, wait for the client's delayed ACK
-/// (about 40 ms a call; measured in docs/performance.md).
-fn incoming(listener: TcpListener) -> TcpIncoming {
-    TcpIncoming::from(listener).with_nodelay(Some(true))
-}
-
-async fn set_all(reporter: &HealthReporter, status: ServingStatus) {
-    reporter.set_service_status("", status).await;
-    for service in HEALTH_SERVICES {
-        reporter.set_service_status(service, status).await;
-    }
-}
+/// After the grace period, how long the calls ended then may take to be written out.
+const ABORT_WAIT: Duration = Duration::from_secs(2);
+/// How often TLS and token files are checked for changes.
+const FILE_CHECK_INTERVAL: Duration = Duration::from_secs(2);
 
 /// Serves until `shutdown` resolves, then drains for at most the grace period.
 pub async fn run(
@@ -125,9 +133,10 @@ pub async fn run(
 ) -> Result<(), ServeError> {
     let (reporter, health) = tonic_health::server::health_reporter();
     // tonic-health reports "" as SERVING from creation; nothing is ready until wired up.
-    set_all(&reporter, ServingStatus::NotServing).await;
+    health::set_all(&reporter, ServingStatus::NotServing).await;
 
-    let state = State::new(Arc::clone(&store));
+    let lifecycle = Lifecycle::new();
+    let state = State::new(Arc::clone(&store), lifecycle.clone());
     let descriptor_sets = [
         certequiv_api::FILE_DESCRIPTOR_SET,
         tonic_health::pb::FILE_DESCRIPTOR_SET,
@@ -152,33 +161,23 @@ pub async fn run(
         tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET,
         tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET,
     ]);
-
-    let layers = tower::ServiceBuilder::new()
-        .layer(observe::ObserveLayer::new(
-            methods,
-            limit::Limit::new(config.max_concurrent_requests),
-            telemetry::RequestIds::new(),
-        ))
-        .option_layer(config.tokens.clone().map(auth::TokenLayer::new))
-        .into_inner();
+    let limits = Arc::new(Limits::new(
+        config.max_concurrent_requests,
+        config.max_open_streams,
+    ));
+    let observe = ObserveLayer::new(
+        methods,
+        Arc::clone(&limits),
+        telemetry::RequestIds::new(),
+        lifecycle.clone(),
+        CallTimeouts {
+            request: config.request_timeout,
+            message: config.message_timeout,
+            stream_idle: config.stream_idle_timeout,
+        },
+    );
     let max = config.max_message_bytes;
-    let mut builder = Server::builder();
-    if let Some(tls) = config.tls.clone() {
-        builder = builder.tls_config(tls)?;
-    }
-    if !config.request_timeout.is_zero() {
-        builder = builder.timeout(config.request_timeout);
-    }
-    let router = builder
-        .max_concurrent_streams(config.max_concurrent_streams)
-        .max_connection_age(config.max_connection_age)
-        .max_connection_age_grace(config.shutdown_grace)
-        .http2_keepalive_interval(Some(Duration::from_secs(30)))
-        .http2_keepalive_timeout(Some(Duration::from_secs(10)))
-        .layer(layers)
-        .add_service(health.clone())
-        .add_optional_service(reflection_v1)
-        .add_optional_service(reflection_v1alpha)
+    let mut routes = Routes::new(health.clone())
         .add_service(
             CertificateServiceServer::new(Certificates(state.clone()))
                 .max_decoding_message_size(max),
@@ -186,8 +185,32 @@ pub async fn run(
         .add_service(
             EquivalenceServiceServer::new(Equivalence(state)).max_decoding_message_size(max),
         );
+    if let Some(v1) = reflection_v1 {
+        routes = routes.add_service(v1);
+    }
+    if let Some(v1alpha) = reflection_v1alpha {
+        routes = routes.add_service(v1alpha);
+    }
+    let api = tower::ServiceBuilder::new()
+        .layer(observe.clone())
+        .option_layer(config.tokens.clone().map(auth::TokenLayer::new))
+        .service(routes.prepare());
+    let transport = Arc::new(TransportConfig {
+        max_connections: config.max_connections,
+        handshake_timeout: config.handshake_timeout,
+        max_concurrent_streams: config.max_concurrent_streams,
+        max_connection_age: config.max_connection_age,
+        max_connection_age_grace: config.shutdown_grace,
+        keepalive_interval: Duration::from_secs(30),
+        keepalive_timeout: Duration::from_secs(10),
+        // One stream may send a message of the largest size before the server reads; a
+        // connection some of them.
+        stream_window: window(config.max_message_bytes),
+        connection_window: window(config.max_message_bytes.saturating_mul(4)),
+        max_send_buffer: 64 * 1024,
+    });
 
-    // Metrics, the health-only listener and the token watcher; aborted when serving ends.
+    // Metrics, the file watchers and the readiness watch; aborted when serving ends.
     let mut background = tokio::task::JoinSet::<()>::new();
     if let Some(listener) = listeners.metrics {
         match recorder {
@@ -203,20 +226,41 @@ pub async fn run(
             None => tracing::warn!("metrics recorder unavailable, /metrics not served"),
         }
     }
+    if let Some(tokens) = config.tokens.clone() {
+        background.spawn(tokens.watch(FILE_CHECK_INTERVAL));
+    }
+    if let Some(tls) = config.tls.clone() {
+        background.spawn(tls.watch(FILE_CHECK_INTERVAL));
+    }
+    background.spawn(health::watch_progress(
+        reporter.clone(),
+        Arc::clone(&limits),
+        lifecycle.clone(),
+    ));
 
+    let mut servers = Vec::new();
+    let address = listeners.grpc.local_addr().ok();
+    servers.push(tokio::spawn(transport::serve(
+        listeners.grpc,
+        api,
+        config.tls.clone(),
+        Arc::clone(&transport),
+        lifecycle.clone(),
+        "grpc",
+    )));
     if let Some(listener) = listeners.health {
         tracing::info!(addr = ?listener.local_addr().ok(), "health listening");
-        let health_only = Server::builder()
-            .add_service(health)
-            .serve_with_incoming(incoming(listener));
-        background.spawn(async move {
-            if let Err(error) = health_only.await {
-                tracing::error!(%error, "health listener failed");
-            }
-        });
-    }
-    if let Some(tokens) = config.tokens.clone() {
-        background.spawn(tokens.watch(Duration::from_secs(2)));
+        let health_only = tower::ServiceBuilder::new()
+            .layer(observe)
+            .service(Routes::new(health).prepare());
+        servers.push(tokio::spawn(transport::serve(
+            listener,
+            health_only,
+            None,
+            Arc::clone(&transport),
+            lifecycle.clone(),
+            "health",
+        )));
     }
 
     let stop_watching = Arc::new(AtomicBool::new(false));
@@ -230,15 +274,8 @@ pub async fn run(
             .ok()
     };
 
-    let address = listeners.grpc.local_addr().ok();
-    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
-    let serve = router.serve_with_incoming_shutdown(incoming(listeners.grpc), async move {
-        let _ = stop_rx.wait_for(|stop| *stop).await;
-    });
-    tokio::pin!(serve);
-
     // The store was loaded before `run` was called: the catalog is ready.
-    set_all(&reporter, ServingStatus::Serving).await;
+    health::set_all(&reporter, ServingStatus::Serving).await;
     let set = store.snapshot();
     tracing::info!(
         addr = ?address,
@@ -246,26 +283,45 @@ pub async fn run(
         "serving"
     );
 
-    let result = tokio::select! {
-        result = &mut serve => result.map_err(ServeError::from),
-        () = shutdown => {
-            set_all(&reporter, ServingStatus::NotServing).await;
-            let _ = stop_tx.send(true);
-            tracing::info!(grace_ms = config.shutdown_grace.as_millis() as u64, "draining");
-            // Long-lived streams (Health/Watch) or idle connections would keep tonic waiting
-            // forever: the grace period bounds the drain.
-            match tokio::time::timeout(config.shutdown_grace, &mut serve).await {
-                Ok(result) => result.map_err(ServeError::from),
-                Err(_) => {
-                    tracing::warn!("grace period over, closing remaining connections");
-                    Ok(())
-                }
-            }
+    shutdown.await;
+    health::set_all(&reporter, ServingStatus::NotServing).await;
+    lifecycle.start_draining();
+    tracing::info!(
+        grace_ms = config.shutdown_grace.as_millis() as u64,
+        "draining"
+    );
+    let all_closed = async {
+        for server in servers.iter_mut() {
+            let _ = server.await;
         }
     };
+    tokio::pin!(all_closed);
+    if tokio::time::timeout(config.shutdown_grace, &mut all_closed)
+        .await
+        .is_err()
+    {
+        tracing::warn!("grace period over, ending the calls still running");
+        lifecycle.start_aborting();
+        if tokio::time::timeout(ABORT_WAIT, &mut all_closed)
+            .await
+            .is_err()
+        {
+            tracing::warn!("connections still open after the abort, closing them");
+        }
+    }
+    for server in &servers {
+        server.abort();
+    }
     stop_watching.store(true, Ordering::Relaxed);
     drop(watcher);
     background.abort_all();
     tracing::info!("stopped");
-    result
+    Ok(())
+}
+
+/// An HTTP/2 window of `bytes`, within what the protocol allows (64 KiB to 2^31 - 1).
+fn window(bytes: usize) -> u32 {
+    u32::try_from(bytes)
+        .unwrap_or(u32::MAX)
+        .clamp(65_535, (1 << 31) - 1)
 }

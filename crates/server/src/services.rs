@@ -2,7 +2,7 @@
 
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use certequiv_api::EncodedCertificate;
 use certequiv_api::server::v1 as pb;
@@ -11,29 +11,39 @@ use certequiv_api::server::v1::equivalence_service_server::EquivalenceService;
 use certequiv_domain::equivalence;
 use certequiv_storage::{LoadedCatalog, Selector, Store};
 use jiff::civil::Date;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status, Streaming};
 
 use crate::convert;
 use crate::error::ApiError;
+use crate::lifecycle::Lifecycle;
 use crate::telemetry::DecisionIds;
 
-/// How many batch results may wait for a slow reader before the server stops reading
-/// requests: the stream's memory stays bounded whatever its length.
-const BATCH_BUFFER: usize = 64;
+/// Bytes of batch results that may wait for a slow reader before the server stops reading
+/// requests: the stream's memory stays bounded whatever its length and its items' sizes (a
+/// result citing 50 entries is some 100 KB, a typical one 3 KB).
+const BATCH_BUFFER_BYTES: usize = 256 * 1024;
+/// Results waiting at most, whatever their size.
+const BATCH_BUFFER_ITEMS: usize = 64;
+/// After the grace period, how long the batch has to queue its last status behind the results
+/// already waiting.
+const BATCH_FINAL_STATUS_WAIT: Duration = Duration::from_millis(50);
 
-/// Shared by both services: the catalog store and the service's calendar.
+/// Shared by both services: the catalog store, the service's calendar and the server's phase.
 #[derive(Debug, Clone)]
 pub struct State {
     pub store: Arc<Store>,
     pub decision_ids: Arc<DecisionIds>,
+    pub lifecycle: Lifecycle,
 }
 
 impl State {
-    pub fn new(store: Arc<Store>) -> State {
+    pub fn new(store: Arc<Store>, lifecycle: Lifecycle) -> State {
         State {
             store,
             decision_ids: Arc::new(DecisionIds::new()),
+            lifecycle,
         }
     }
 
@@ -244,41 +254,113 @@ impl EquivalenceService for Equivalence {
         request: Request<Streaming<pb::EvaluateEquivalenceRequest>>,
     ) -> Result<Response<Self::BatchEvaluateStream>, Status> {
         let caller = crate::auth::caller(&request);
-        let mut incoming = request.into_inner();
-        let (tx, rx) = tokio::sync::mpsc::channel(BATCH_BUFFER);
+        let incoming = request.into_inner();
+        let (tx, rx) = tokio::sync::mpsc::channel(BATCH_BUFFER_ITEMS);
         let service = self.clone();
-        tokio::spawn(async move {
-            let mut index: i64 = 0;
-            while let Some(item) = incoming.next().await {
-                let response = match item {
-                    Ok(request) => {
-                        let correlation_id = request.correlation_id.clone();
-                        let outcome = match service.evaluate(request, caller.as_deref()) {
-                            Ok(result) => pb::batch_evaluate_response::Outcome::Result(result),
-                            Err(error) => {
-                                pb::batch_evaluate_response::Outcome::Error(item_error(&error))
-                            }
-                        };
-                        Ok(pb::BatchEvaluateResponse {
-                            correlation_id,
-                            outcome: Some(outcome),
-                            index,
-                        })
-                    }
-                    // A frame that does not decode ends the stream: gRPC cannot resynchronise.
-                    Err(status) => Err(status),
-                };
-                let stop = response.is_err();
-                // send() waits while the client is slow: back-pressure instead of buffering.
-                if tx.send(response).await.is_err() || stop {
-                    break;
-                }
-                index += 1;
-            }
-        });
-        let stream = tokio_stream::wrappers::ReceiverStream::new(rx);
+        tokio::spawn(async move { service.run_batch(incoming, caller, tx).await });
+        // A result's share of the byte budget is given back when the encoder takes it.
+        let stream = tokio_stream::wrappers::ReceiverStream::new(rx).map(|(item, _budget)| item);
         Ok(Response::new(Box::pin(stream)))
     }
+}
+
+/// A batch result on its way to the client, with its share of the stream's byte budget.
+type Queued = (
+    Result<pb::BatchEvaluateResponse, Status>,
+    Option<OwnedSemaphorePermit>,
+);
+
+impl Equivalence {
+    /// Answers each request of a batch in order until the client closes its side, the client
+    /// goes away, or the server's grace period ends (then the stream ends with UNAVAILABLE and
+    /// says how far it got).
+    async fn run_batch(
+        self,
+        mut incoming: Streaming<pb::EvaluateEquivalenceRequest>,
+        caller: Option<String>,
+        tx: tokio::sync::mpsc::Sender<Queued>,
+    ) {
+        let budget = Arc::new(Semaphore::new(BATCH_BUFFER_BYTES));
+        let aborting = self.0.lifecycle.aborting();
+        tokio::pin!(aborting);
+        let mut answered: i64 = 0;
+        let mut last_correlation_id: Option<String> = None;
+        loop {
+            let item = tokio::select! {
+                biased;
+                () = &mut aborting => break,
+                item = incoming.next() => item,
+            };
+            let Some(item) = item else {
+                return;
+            };
+            let response = match item {
+                Ok(request) => {
+                    let correlation_id = request.correlation_id.clone();
+                    let outcome = match self.evaluate(request, caller.as_deref()) {
+                        Ok(result) => pb::batch_evaluate_response::Outcome::Result(result),
+                        Err(error) => {
+                            pb::batch_evaluate_response::Outcome::Error(item_error(&error))
+                        }
+                    };
+                    Ok(pb::BatchEvaluateResponse {
+                        correlation_id,
+                        outcome: Some(outcome),
+                        index: answered,
+                    })
+                }
+                // A frame that does not decode ends the stream: gRPC cannot resynchronise.
+                Err(status) => {
+                    let _ = tx.send((Err(status), None)).await;
+                    return;
+                }
+            };
+            let size = response
+                .as_ref()
+                .map_or(0, prost::Message::encoded_len)
+                .clamp(1, BATCH_BUFFER_BYTES);
+            let share = tokio::select! {
+                biased;
+                () = &mut aborting => break,
+                // Waits while the client is slow: back-pressure instead of buffering.
+                share = Arc::clone(&budget).acquire_many_owned(size as u32) => share.ok(),
+            };
+            let correlation_id = response
+                .as_ref()
+                .map(|r| r.correlation_id.clone())
+                .unwrap_or_default();
+            if tx.send((response, share)).await.is_err() {
+                return;
+            }
+            answered += 1;
+            last_correlation_id = Some(correlation_id);
+        }
+        let status = shutdown_status(answered, last_correlation_id.as_deref());
+        let _ = tokio::time::timeout(BATCH_FINAL_STATUS_WAIT, tx.send((Err(status), None))).await;
+    }
+}
+
+/// How a batch cut by the end of the grace period ends: UNAVAILABLE, with how many results it
+/// sent and the last correlation id answered in the trailers, so the client can resume after it.
+fn shutdown_status(answered: i64, last_correlation_id: Option<&str>) -> Status {
+    let mut message =
+        format!("server shutting down after answering {answered} requests of this stream");
+    if let Some(id) = last_correlation_id {
+        message.push_str(&format!("; resume after correlation id {id:?}"));
+    }
+    let mut status = Status::unavailable(message);
+    let metadata = status.metadata_mut();
+    metadata.insert("certequiv-answered", answered.into());
+    if let Some(id) = last_correlation_id {
+        metadata.insert_bin(
+            "certequiv-last-correlation-id-bin",
+            tonic::metadata::MetadataValue::from_bytes(id.as_bytes()),
+        );
+        if let Ok(ascii) = id.parse() {
+            metadata.insert("certequiv-last-correlation-id", ascii);
+        }
+    }
+    status
 }
 
 fn item_error(error: &ApiError) -> pb::ItemError {

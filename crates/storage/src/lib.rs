@@ -76,16 +76,46 @@ impl fmt::Display for FileError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoadError(pub Vec<FileError>);
 
+/// Problems a [`LoadError`] shows; the rest are counted. Reload errors reach every caller of
+/// `ListCatalogs` and the log, so a directory of thousands of bad files must not make them
+/// thousands of lines long.
+pub const SHOWN_PROBLEMS: usize = 10;
+
 impl fmt::Display for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, error) in self.0.iter().enumerate() {
+        for (i, error) in self.0.iter().take(SHOWN_PROBLEMS).enumerate() {
             if i > 0 {
                 f.write_str("; ")?;
             }
             write!(f, "{error}")?;
+        }
+        if let Some(more) = self.0.len().checked_sub(SHOWN_PROBLEMS).filter(|&n| n > 0) {
+            write!(f, "; and {more} more problems")?;
         }
         Ok(())
     }
 }
 
 impl std::error::Error for LoadError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_load_error_shows_the_first_problems_and_counts_the_rest() {
+        let error = LoadError(
+            (0..25)
+                .map(|i| FileError::whole(&format!("bad{i}.toml"), "broken"))
+                .collect(),
+        );
+        let text = error.to_string();
+        assert!(
+            text.contains("bad9.toml") && !text.contains("bad10.toml"),
+            "{text}"
+        );
+        assert!(text.ends_with("; and 15 more problems"), "{text}");
+        let one = LoadError(vec![FileError::whole("a.toml", "broken")]);
+        assert_eq!(one.to_string(), "a.toml: broken");
+    }
+}

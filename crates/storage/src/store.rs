@@ -297,13 +297,17 @@ fn load_file(origin: &str, path: &Path) -> Result<LoadedCatalog, Vec<FileError>>
     validate(origin, parts, || lines)
 }
 
-/// Reads the cases file beside a catalog file, if there is one.
-fn cases_of(catalog: &Path) -> Result<Option<crate::cases::CaseFile>, Vec<FileError>> {
+/// Reads the cases file beside a catalog file, if there is one; `origin` names the catalog
+/// file in errors, and the cases file is named the same way.
+fn cases_of(
+    origin: &str,
+    catalog: &Path,
+) -> Result<Option<crate::cases::CaseFile>, Vec<FileError>> {
     let path = cases_path(catalog);
     if !path.is_file() {
         return Ok(None);
     }
-    let origin = path.display().to_string();
+    let origin = cases_path(Path::new(origin)).display().to_string();
     let text = fs::read_to_string(&path)
         .map_err(|e| vec![FileError::whole(&origin, format!("cannot read: {e}"))])?;
     parse_cases(&origin, &text).map(Some)
@@ -328,8 +332,8 @@ fn with_cases(
     Ok(loaded)
 }
 
-/// Loads files and the cases beside them (for `certequiv validate` and directory sources),
-/// collecting every error; a failing case is one.
+/// Loads files and the cases beside them (for `certequiv validate`), collecting every error
+/// (a failing case is one); each is named by its path as given.
 pub fn load_files(paths: &[PathBuf]) -> Result<Vec<LoadedCatalog>, Vec<FileError>> {
     load_files_with(paths, Cases::Enforce)
 }
@@ -339,11 +343,36 @@ pub fn load_files_with(
     paths: &[PathBuf],
     mode: Cases,
 ) -> Result<Vec<LoadedCatalog>, Vec<FileError>> {
+    load_named(
+        paths.iter().map(|path| (path.display().to_string(), path)),
+        mode,
+    )
+}
+
+/// The name of a file of a catalog directory: its path within the directory, what callers see
+/// in `ListCatalogs` and reload errors, without the server's own paths.
+fn name_in(dir: &Path, path: &Path) -> String {
+    path.strip_prefix(dir).unwrap_or(path).display().to_string()
+}
+
+/// Loads the files of a catalog directory, each named by its path within the directory.
+fn load_dir_files(
+    dir: &Path,
+    paths: &[PathBuf],
+    mode: Cases,
+) -> Result<Vec<LoadedCatalog>, Vec<FileError>> {
+    load_named(paths.iter().map(|path| (name_in(dir, path), path)), mode)
+}
+
+fn load_named<'p>(
+    files: impl Iterator<Item = (String, &'p PathBuf)>,
+    mode: Cases,
+) -> Result<Vec<LoadedCatalog>, Vec<FileError>> {
     let mut loaded = Vec::new();
     let mut errors = Vec::new();
-    for path in paths {
-        let catalog = load_file(&path.display().to_string(), path);
-        let cases = cases_of(path);
+    for (origin, path) in files {
+        let catalog = load_file(&origin, path);
+        let cases = cases_of(&origin, path);
         match (catalog, cases) {
             (Ok(catalog), Ok(cases)) => match with_cases(catalog, cases, mode) {
                 Ok(catalog) => loaded.push(catalog),
@@ -397,14 +426,14 @@ pub fn load_source(
                 .filter(|cases| catalog_path_of(cases).is_none_or(|c| !files.contains(&c)))
                 .map(|cases| {
                     FileError::whole(
-                        &cases.display().to_string(),
+                        &name_in(dir, &cases),
                         format!(
                             "no catalog file beside these cases (a NAME{CASES_SUFFIX} file holds the cases of NAME.toml)"
                         ),
                     )
                 })
                 .collect();
-            match load_files_with(&files, mode) {
+            match load_dir_files(dir, &files, mode) {
                 Ok(loaded) if orphans.is_empty() => loaded,
                 Ok(_) => return Err(LoadError(orphans)),
                 Err(mut errors) => {
