@@ -50,7 +50,12 @@ ul.rules { padding-left: 1.2rem; }
 ul.rules li { margin: .4rem 0; }
 code { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: .9em; }
 table { border-collapse: collapse; width: 100%; margin: .6rem 0; }
-th, td { border: 1px solid var(--line); padding: .3rem .5rem; vertical-align: top; text-align: left; }
+th, td { border: 1px solid var(--line); padding: .3rem .5rem; vertical-align: top; text-align: left;
+  overflow-wrap: anywhere; }
+table.cases { table-layout: fixed; font-size: .92em; }
+table.cases col.n { width: 2.5em; } table.cases col.name { width: 27%; }
+table.cases col.claims { width: 12%; } table.cases col.applicant { width: 17%; }
+table.cases col.outcome { width: 13%; }
 th { background: var(--soft); }
 tr.fail td { background: #fdecea; }
 .outcome-pass { color: #1d6b2a; font-weight: bold; }
@@ -64,6 +69,7 @@ ins { background: #d3f2d6; text-decoration: none; }
 .marker { color: var(--accent); font-weight: bold; }
 .summary { font-size: 1.05rem; font-weight: bold; }
 footer { margin-top: 2rem; color: #666; font-size: .85em; }
+@page { size: A4; margin: 14mm 12mm; }
 @media print {
   body { max-width: none; margin: 0; padding: 0; font-size: 10.5pt; }
   nav.toc { display: none; }
@@ -352,7 +358,10 @@ fn cases_table(loaded: &LoadedCatalog) -> Markup {
             (file.cases.len()) " cases, " (failing) " failing"
         }
         p { "用例文件 Cases file: " code { (file.origin) } }
-        table {
+        table.cases {
+            colgroup {
+                col.n; col.name; col.claims; col.applicant; col.expected; col.outcome;
+            }
             thead { tr {
                 th { "#" } th { "情形 Case" } th { "证书 Claims" } th { "申请人 Applicant" }
                 th { "预期 Expected" } th { "结果 Engine" }
