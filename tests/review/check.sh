@@ -13,14 +13,11 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 OUT="$ROOT/target/review"
 step() { printf '==> %s\n' "$*"; }
 
-if ! command -v chromium >/dev/null; then
+# Debian's chromium, and a CJK font so that screenshots show Chinese rather than boxes.
+if ! command -v chromium >/dev/null || ! fc-list :lang=zh 2>/dev/null | grep -q .; then
   step "installing chromium and a CJK font (apt)"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null
-fi
-if ! fc-list :lang=zh 2>/dev/null | grep -q .; then
-  step "installing a CJK font (apt), so screenshots show Chinese"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null
 fi
 chromium --version | sed 's/^/    /'
 
