@@ -115,8 +115,10 @@ async fn sigterm_lets_an_in_flight_batch_stream_finish_then_exits_0() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigterm_reports_not_serving_to_health_watchers_and_exits_within_the_grace() {
-    let mut app = spawn_app_with(&["--shutdown-grace", "2s"]);
+async fn sigterm_tells_health_watchers_not_serving_ends_their_streams_and_exits_at_once() {
+    // The default 10 s grace: an idle Watch (clients with client-side health checking keep one
+    // on every connection) must not hold the exit for it.
+    let mut app = spawn_app_with(&[]);
     let mut health = app.health().await;
     let mut watch = health
         .watch(HealthCheckRequest {
@@ -136,6 +138,11 @@ async fn sigterm_reports_not_serving_to_health_watchers_and_exits_within_the_gra
         .expect("the watch stream delivers the change")
         .expect("a status, not the end of the stream");
     assert_eq!(next.status(), ServingStatus::NotServing);
+    let end = tokio::time::timeout(Duration::from_secs(10), watch.message())
+        .await
+        .expect("the watch ends")
+        .expect_err("the watch ends with a status");
+    assert_eq!(end.code(), tonic::Code::Unavailable, "{end:?}");
 
     let status = tokio::task::block_in_place(|| app.wait_exit(Duration::from_secs(10)));
     let elapsed = signalled.elapsed();
@@ -146,10 +153,56 @@ async fn sigterm_reports_not_serving_to_health_watchers_and_exits_within_the_gra
         app.process.dump()
     );
     assert!(
-        elapsed < Duration::from_secs(10),
-        "exit took {elapsed:?} with a 2 s grace period"
+        !app.logs().iter().any(|l| l.contains("grace period over")),
+        "an idle Watch held the drain to the end of the grace ({elapsed:?})\n{}",
+        app.process.dump()
     );
-    drop(watch);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_still_running_at_the_end_of_the_grace_is_told_where_to_resume() {
+    let mut app = spawn_app_with(&["--shutdown-grace", "1s"]);
+    let mut client = app.equivalence().await;
+    let (tx, rx) = tokio::sync::mpsc::channel(16);
+    for i in 0..3 {
+        tx.send(item(i)).await.unwrap();
+    }
+    let mut responses = client
+        .batch_evaluate(ReceiverStream::new(rx))
+        .await
+        .expect("BatchEvaluate accepted")
+        .into_inner();
+    for _ in 0..3 {
+        responses.message().await.unwrap().expect("a response");
+    }
+    // The client keeps its side open (more items to come) while the server shuts down.
+    app.send_signal(Signal::SIGTERM);
+    let status = tokio::time::timeout(Duration::from_secs(10), responses.message())
+        .await
+        .expect("the stream ends within the grace and a bit")
+        .expect_err("the stream ends with a status");
+    assert_eq!(status.code(), tonic::Code::Unavailable, "{status:?}");
+    assert!(status.message().contains("shutting down"), "{status:?}");
+    let trailer = |key: &str| {
+        status
+            .metadata()
+            .get(key)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    assert_eq!(trailer("certequiv-answered").as_deref(), Some("3"));
+    assert_eq!(
+        trailer("certequiv-last-correlation-id").as_deref(),
+        Some("item-2")
+    );
+    let raw = status
+        .metadata()
+        .get_bin("certequiv-last-correlation-id-bin")
+        .and_then(|v| v.to_bytes().ok());
+    assert_eq!(raw.as_deref(), Some(&b"item-2"[..]));
+    drop(tx);
+    let exit = tokio::task::block_in_place(|| app.wait_exit(Duration::from_secs(10)));
+    assert_eq!(exit.code(), Some(0), "{}", app.process.dump());
 }
 
 #[test]

@@ -389,4 +389,40 @@ mod tests {
             Some(EncodedCertificate::new(&sample()))
         );
     }
+
+    /// The options that name generated code's packages in other ecosystems. buf's breaking
+    /// check skips them (proto/buf.yaml says why), so this pins them: a change breaks every
+    /// generated Java, Go, C# or PHP client and must be made here too, on purpose.
+    #[test]
+    fn file_options_for_other_ecosystems_are_pinned() {
+        let set = prost_types::FileDescriptorSet::decode(FILE_DESCRIPTOR_SET).unwrap();
+        let ours: Vec<_> = set
+            .file
+            .iter()
+            .filter(|f| f.package() == "certequiv.v1")
+            .collect();
+        assert_eq!(ours.len(), 2, "catalog.proto and equivalence.proto");
+        for file in ours {
+            let options = file.options.as_ref().expect("file options");
+            let pinned = (
+                options.java_package(),
+                options.java_multiple_files(),
+                options.go_package(),
+                options.csharp_namespace(),
+                options.php_namespace(),
+            );
+            assert_eq!(
+                pinned,
+                (
+                    "com.certequiv.v1",
+                    true,
+                    "certequiv.example/gen/go/certequiv/v1;certequivv1",
+                    "Certequiv.V1",
+                    "Certequiv\\V1",
+                ),
+                "{}",
+                file.name()
+            );
+        }
+    }
 }

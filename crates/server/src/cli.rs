@@ -15,6 +15,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::telemetry::{self, LogFormat};
 use crate::tools::diff::DiffInput;
 use crate::tools::{diff_json, diff_text, html};
+use crate::tracing_otel;
 use crate::{Listeners, ServeConfig, auth, convert, run, shutdown};
 
 /// Maps international professional certificates to Chinese professional title levels.
@@ -210,9 +211,42 @@ pub fn main(cli: Cli) -> ExitCode {
 const LOGGED_PROBLEMS: usize = 20;
 
 fn serve(args: ServeArgs) -> ExitCode {
-    if let Err(error) = telemetry::init(args.log.log_format, &args.log.log_level) {
+    let otel = match tracing_otel::config_from_env(|name| std::env::var(name).ok()) {
+        Ok(otel) => otel,
+        Err(error) => {
+            eprintln!("certequiv: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    // Before the logger: the trace exporter, which the logger feeds, lives on the runtime.
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("certequiv: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let service_name = otel.as_ref().map(|c| c.service_name.clone());
+    let (exporter, tracer) = match otel.map(|config| {
+        let _runtime = runtime.enter();
+        tracing_otel::install(config)
+    }) {
+        None => (None, None),
+        Some(Ok((exporter, tracer))) => (Some(exporter), Some(tracer)),
+        Some(Err(error)) => {
+            eprintln!("certequiv: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Err(error) = telemetry::init(args.log.log_format, &args.log.log_level, tracer) {
         eprintln!("certequiv: {error}");
         return ExitCode::from(2);
+    }
+    if let Some(service_name) = service_name {
+        tracing::info!(%service_name, "exporting traces over otlp");
     }
     let source = args
         .catalog_dir
@@ -267,16 +301,6 @@ fn serve(args: ServeArgs) -> ExitCode {
         tokens = tokens.is_some(),
         "authentication"
     );
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            tracing::error!(%error, "cannot start the async runtime");
-            return ExitCode::FAILURE;
-        }
-    };
     let config = ServeConfig {
         shutdown_grace: args.shutdown_grace,
         reload_interval: args.reload_interval,
@@ -307,6 +331,9 @@ fn serve(args: ServeArgs) -> ExitCode {
             .await
             .map_err(|e| e.to_string())
     });
+    if let Some(exporter) = exporter {
+        exporter.shutdown();
+    }
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

@@ -19,6 +19,7 @@ use crate::convert;
 use crate::error::ApiError;
 use crate::lifecycle::Lifecycle;
 use crate::telemetry::DecisionIds;
+use crate::tracing_otel::{self, child_span};
 
 /// Bytes of batch results that may wait for a slow reader before the server stops reading
 /// requests: the stream's memory stays bounded whatever its length and its items' sizes (a
@@ -59,8 +60,14 @@ impl State {
     /// The catalog a request selected. The `Arc` keeps that snapshot alive for the whole
     /// request, whatever a reload swaps in meanwhile.
     fn choose(&self, selector: &Selector) -> Result<Arc<LoadedCatalog>, ApiError> {
+        let span = child_span!("catalog.select", catalog.id = tracing::field::Empty).entered();
         let set = self.store.snapshot();
-        Ok(Arc::clone(set.select(selector, Self::today())?))
+        let loaded = Arc::clone(set.select(selector, Self::today())?);
+        // Recording on a disabled span still looks the field up by name: skip it.
+        if !span.is_disabled() {
+            span.record("catalog.id", loaded.catalog.id());
+        }
+        Ok(loaded)
     }
 }
 
@@ -143,7 +150,10 @@ impl CertificateService for Certificates {
             return Err(ApiError::InvalidArgument(violations).into());
         };
         let loaded = self.0.choose(&selector)?;
-        let outcome = loaded.catalog.search(&query, &filter, limit);
+        let outcome = {
+            let _span = child_span!("catalog.search").entered();
+            loaded.catalog.search(&query, &filter, limit)
+        };
         Ok(Response::new(convert::search_response(&outcome, &loaded)))
     }
 
@@ -209,7 +219,10 @@ impl Equivalence {
         };
         let loaded = self.0.choose(&selector)?;
         let catalog = &loaded.catalog;
-        let evaluation = equivalence::evaluate(catalog, &claims, &applicant)?;
+        let evaluation = {
+            let _span = child_span!("equivalence.evaluate").entered();
+            equivalence::evaluate(catalog, &claims, &applicant)?
+        };
         let decision_id = self.0.decision_ids.generate();
         tracing::info!(
             target: "audit",
@@ -221,6 +234,7 @@ impl Equivalence {
             highest_level = ?evaluation.highest_level.map(|l| l.label_en()),
             applicant_reference = %request.applicant.as_ref().map_or("", |a| a.reference.as_str()),
             caller = %caller.unwrap_or(""),
+            trace_id = tracing_otel::current_trace_id().map(tracing::field::display),
             latency_us = started.elapsed().as_micros() as u64,
             "decision"
         );
@@ -257,7 +271,10 @@ impl EquivalenceService for Equivalence {
         let incoming = request.into_inner();
         let (tx, rx) = tokio::sync::mpsc::channel(BATCH_BUFFER_ITEMS);
         let service = self.clone();
-        tokio::spawn(async move { service.run_batch(incoming, caller, tx).await });
+        // With tracing on, in the call's spans: each item's audit event and spans belong to it.
+        tracing_otel::spawn_in_current_call(async move {
+            service.run_batch(incoming, caller, tx).await
+        });
         // A result's share of the byte budget is given back when the encoder takes it.
         let stream = tokio_stream::wrappers::ReceiverStream::new(rx).map(|(item, _budget)| item);
         Ok(Response::new(Box::pin(stream)))

@@ -14,22 +14,65 @@ pub enum LogFormat {
 }
 
 /// Installs the global subscriber. `filter` uses `RUST_LOG` syntax, e.g. `info,audit=info`.
-pub fn init(format: LogFormat, filter: &str) -> Result<(), String> {
+/// With a `tracer` (OpenTelemetry export on), the log layer and the exporting layer each get
+/// their own filter: the logs as configured, the exporter our spans only
+/// ([`crate::tracing_otel::TARGET`]). Without one, the subscriber is the plain log subscriber
+/// it always was, so a server that exports nothing pays nothing for tracing.
+pub fn init(
+    format: LogFormat,
+    filter: &str,
+    tracer: Option<opentelemetry_sdk::trace::Tracer>,
+) -> Result<(), String> {
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+
     let filter = tracing_subscriber::EnvFilter::try_new(filter)
-        .map_err(|e| format!("invalid log filter {filter:?}: {e}"))?;
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stdout);
-    let result = match format {
-        LogFormat::Text => builder.with_ansi(false).try_init(),
-        LogFormat::Json => builder
+        .map_err(|e| format!("invalid log filter {filter:?}: {e}"))?
+        // The exported spans never show in the logs (the log span carries the trace id).
+        .add_directive(
+            format!("{}=off", crate::tracing_otel::TARGET)
+                .parse()
+                .map_err(|e| format!("exported spans filter: {e}"))?,
+        );
+    let Some(tracer) = tracer else {
+        let builder = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stdout);
+        let result = match format {
+            LogFormat::Text => builder.with_ansi(false).try_init(),
+            LogFormat::Json => builder
+                .json()
+                .flatten_event(true)
+                .with_current_span(true)
+                .with_span_list(false)
+                .try_init(),
+        };
+        return result.map_err(|e| format!("cannot install the logger: {e}"));
+    };
+    let logs = tracing_subscriber::fmt::layer().with_writer(std::io::stdout);
+    let logs = match format {
+        LogFormat::Text => logs.with_ansi(false).boxed(),
+        LogFormat::Json => logs
             .json()
             .flatten_event(true)
             .with_current_span(true)
             .with_span_list(false)
-            .try_init(),
+            .boxed(),
     };
-    result.map_err(|e| format!("cannot install the logger: {e}"))
+    let exported = tracing_subscriber::filter::Targets::new()
+        .with_target(crate::tracing_otel::TARGET, tracing::Level::TRACE);
+    let spans = tracing_opentelemetry::layer()
+        .with_tracer(tracer)
+        .with_location(false)
+        .with_threads(false)
+        .with_target(false)
+        .with_tracked_inactivity(false);
+    tracing_subscriber::registry()
+        .with(logs.with_filter(filter))
+        .with(spans.with_filter(exported))
+        .try_init()
+        .map_err(|e| format!("cannot install the logger: {e}"))
 }
 
 /// Request ids `<random process prefix>-<counter>`: unique across pods and restarts like a

@@ -42,7 +42,7 @@ pub const READY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Environment variables the binary reads; removed so the developer's shell cannot change what
 /// a test starts.
-const SERVER_ENV: [&str; 8] = [
+const SERVER_ENV: [&str; 19] = [
     "CERTEQUIV_LISTEN",
     "CERTEQUIV_CATALOG_DIR",
     "CERTEQUIV_DEFAULT_JURISDICTION",
@@ -51,6 +51,18 @@ const SERVER_ENV: [&str; 8] = [
     "CERTEQUIV_REFLECTION",
     "CERTEQUIV_LOG",
     "CERTEQUIV_LOG_FORMAT",
+    // OpenTelemetry: export is on when an endpoint is set (tests/tests/tracing.rs sets them).
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_PROTOCOL",
+    "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+    "OTEL_SERVICE_NAME",
+    "OTEL_RESOURCE_ATTRIBUTES",
+    "OTEL_TRACES_SAMPLER",
+    "OTEL_TRACES_SAMPLER_ARG",
+    "OTEL_TRACES_EXPORTER",
+    "OTEL_SDK_DISABLED",
+    "OTEL_BSP_SCHEDULE_DELAY",
 ];
 
 /// The workspace root (`tests/..`).
@@ -66,6 +78,10 @@ pub fn workspace_root() -> PathBuf {
 pub fn binary() -> &'static Path {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
     BINARY.get_or_init(|| {
+        // A given binary (the release build, for the attack suite's full mode) is used as is.
+        if let Some(given) = std::env::var_os("CERTEQUIV_BIN") {
+            return PathBuf::from(given);
+        }
         let exe = std::env::current_exe().expect("path of the test executable");
         // <target>/debug/deps/<test>-<hash>  ->  <target>/debug
         let profile_dir = exe
@@ -211,9 +227,21 @@ pub struct Process {
 impl Process {
     /// Starts `certequiv <args>` without waiting for anything.
     pub fn start<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Process {
+        Process::start_with_env(args, &[])
+    }
+
+    /// Like [`Process::start`], with these environment variables set (after the server's own
+    /// are cleared).
+    pub fn start_with_env<S: AsRef<std::ffi::OsStr>>(args: &[S], env: &[(&str, &str)]) -> Process {
         let mut command = Command::new(binary());
+        command.args(args);
+        Process::spawn(command, env)
+    }
+
+    /// Starts `command` (which runs the binary) with the test environment, these variables
+    /// set, and captured output.
+    pub fn spawn(mut command: Command, env: &[(&str, &str)]) -> Process {
         command
-            .args(args)
             .current_dir(workspace_root())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -221,6 +249,7 @@ impl Process {
         for var in SERVER_ENV {
             command.env_remove(var);
         }
+        command.envs(env.iter().copied());
         let mut child = command.spawn().expect("start the certequiv binary");
         let stdout = Output::capture(child.stdout.take().expect("piped stdout"), "stdout");
         let stderr = Output::capture(child.stderr.take().expect("piped stderr"), "stderr");
@@ -301,6 +330,27 @@ pub struct App {
     pub metrics_addr: Option<SocketAddr>,
 }
 
+/// Like [`spawn_app_with`], the process limited to `descriptors` open files (`ulimit -n`).
+pub fn spawn_app_with_fd_limit(descriptors: u32, extra: &[&str]) -> App {
+    let mut args = vec![
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--metrics-listen",
+        "127.0.0.1:0",
+        "--log-format",
+        "text",
+    ];
+    args.extend_from_slice(extra);
+    let mut command = Command::new("sh");
+    command
+        .arg("-c")
+        .arg(format!("ulimit -n {descriptors} && exec \"$0\" \"$@\""))
+        .arg(binary())
+        .args(&args);
+    wait_serving(Process::spawn(command, &[]))
+}
+
 /// Starts `certequiv serve --listen 127.0.0.1:0 --log-format text` with the embedded catalog
 /// and waits until it is serving.
 pub fn spawn_app() -> App {
@@ -309,6 +359,11 @@ pub fn spawn_app() -> App {
 
 /// Like [`spawn_app`], with extra `serve` flags, e.g. `["--shutdown-grace", "2s"]`.
 pub fn spawn_app_with(extra: &[&str]) -> App {
+    spawn_app_with_env(extra, &[])
+}
+
+/// Like [`spawn_app_with`], with these environment variables set, e.g. `OTEL_*`.
+pub fn spawn_app_with_env(extra: &[&str], env: &[(&str, &str)]) -> App {
     let mut args = vec![
         "serve",
         "--listen",
@@ -320,7 +375,11 @@ pub fn spawn_app_with(extra: &[&str]) -> App {
         args.extend(["--log-format", "text"]);
     }
     args.extend_from_slice(extra);
-    let process = Process::start(&args);
+    wait_serving(Process::start_with_env(&args, env))
+}
+
+/// Waits for a started server to log `serving` and reads its addresses.
+fn wait_serving(process: Process) -> App {
     let Some(line) = process.stdout.wait_for(READY_TIMEOUT, is_serving_line) else {
         panic!(
             "certequiv did not log `serving` within {READY_TIMEOUT:?} (or exited)\n{}",

@@ -32,6 +32,7 @@ pub use response::ObservedBody;
 use crate::admission::{ConnectionSlots, Limits, Shed, Slot};
 use crate::lifecycle::Lifecycle;
 use crate::telemetry::{REQUEST_ID, RequestIds};
+use crate::tracing_otel;
 use crate::transport::ConnInfo;
 use methods::Method;
 use request::{GateRules, grpc_timeout, is_grpc_content_type};
@@ -175,17 +176,15 @@ where
     fn call(&mut self, request: Request<B>) -> Self::Future {
         let shared = Arc::clone(&self.shared);
         let info = shared.table.lookup(request.uri().path());
-        let span = tracing::info_span!(
-            "rpc",
-            method = %format_args!("{}/{}", info.service, info.method),
-            request_id = tracing::field::Empty,
-        );
+        let (span, server) =
+            tracing_otel::call_spans(&info.service, &info.method, info.quiet, request.headers());
         info.started.increment(1);
         info.in_flight.increment(1.0);
         let mut call = Call {
             info: Arc::clone(&info),
             started: Instant::now(),
             span: span.clone(),
+            server: server.clone(),
             finished: false,
             request_id: request.headers().get(REQUEST_ID).cloned(),
             state: Arc::new(CallState::default()),
@@ -292,7 +291,8 @@ where
                     }
                 }
             }
-            .instrument(span),
+            .instrument(span)
+            .instrument(server),
         )
     }
 }
@@ -340,6 +340,8 @@ pub(crate) struct Call {
     info: Arc<Method>,
     started: Instant,
     span: tracing::Span,
+    /// The exported server span (`Span::none()` when nothing is exported).
+    server: tracing::Span,
     finished: bool,
     /// The caller's `x-request-id`, else one made when first needed.
     request_id: Option<HeaderValue>,
@@ -389,6 +391,7 @@ impl Call {
         info.handled(code).increment(1);
         info.handling.record(elapsed.as_secs_f64());
         info.in_flight.decrement(1.0);
+        tracing_otel::record_code(&self.server, code);
         let _entered = self.span.enter();
         let code_name = code_name(code);
         let latency_us = elapsed.as_micros() as u64;
@@ -434,6 +437,7 @@ mod tests {
             info: table.lookup("/x.Y/Z"),
             started: Instant::now(),
             span: tracing::Span::none(),
+            server: tracing::Span::none(),
             finished: true,
             request_id: request_id.map(|id| HeaderValue::from_str(id).unwrap()),
             state: Arc::new(CallState::default()),

@@ -80,6 +80,11 @@ struct Framing {
 }
 
 impl Framing {
+    /// Whether part of a message (or of its prefix) has arrived and the rest has not.
+    fn in_message(&self) -> bool {
+        self.prefix_len > 0 || self.remaining > 0
+    }
+
     /// Consumes `data`; returns how many messages it completed.
     fn feed(&mut self, mut data: &[u8]) -> u64 {
         let mut completed = 0;
@@ -209,6 +214,12 @@ where
             Poll::Ready(None) => {
                 *this.timing = false;
                 *this.ended = true;
+                if this.framing.in_message() {
+                    let status = tonic::Status::invalid_argument(
+                        "the request ended in the middle of a message",
+                    );
+                    return Poll::Ready(Some(Err(status.into())));
+                }
                 if this.rules.single_message && *this.messages == 0 {
                     let status = tonic::Status::invalid_argument(
                         "the request ended without a message; send exactly one request message",
@@ -252,7 +263,9 @@ where
     }
 
     fn is_end_stream(&self) -> bool {
-        self.ended || self.inner.is_end_stream()
+        // Only once the end was seen by a poll: a request that ends without a message still has
+        // its error to give.
+        self.ended
     }
 
     fn size_hint(&self) -> SizeHint {

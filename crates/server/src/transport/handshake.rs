@@ -94,9 +94,16 @@ pub async fn establish(
 /// every byte read, which may run past the preface.
 async fn read_preface<R: AsyncRead + Unpin>(io: &mut R) -> Result<Bytes, HandshakeError> {
     let mut buf = BytesMut::with_capacity(256);
-    fill(io, &mut buf, MAGIC.len() + FRAME_HEADER).await?;
-    if &buf[..MAGIC.len()] != MAGIC {
-        return Err(HandshakeError::NotHttp2);
+    // Checked as it arrives, so what is not HTTP/2 (an HTTP/1 request shorter than the magic,
+    // a ClientHello) is turned away at its first bytes, not when enough of them came.
+    while buf.len() < MAGIC.len() + FRAME_HEADER {
+        if io.read_buf(&mut buf).await? == 0 {
+            return Err(HandshakeError::Io(io::ErrorKind::UnexpectedEof.into()));
+        }
+        let seen = buf.len().min(MAGIC.len());
+        if buf[..seen] != MAGIC[..seen] {
+            return Err(HandshakeError::NotHttp2);
+        }
     }
     let header = &buf[MAGIC.len()..MAGIC.len() + FRAME_HEADER];
     let length =
@@ -237,7 +244,7 @@ mod tests {
         ack.extend(settings_frame(&[], ACK));
         let mut odd_length = MAGIC.to_vec();
         odd_length.extend(settings_frame(&[0, 3, 0], 0));
-        let http1 = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n0123456789".to_vec();
+        let http1 = b"GET / HTTP/1.1\r\n\r\n".to_vec();
         let tls_hello = [0x16, 0x03, 0x01, 0x02, 0x00, 0x01].repeat(8);
         for bytes in [ack, odd_length, http1, tls_hello] {
             assert!(matches!(
