@@ -300,6 +300,41 @@ def test_resources(docs):
     assert "cpu" not in resources["limits"], "no CPU limit: throttling hurts gRPC latency"
 
 
+# The server's defaults and the README's memory bound (docs/robustness.md).
+LIMIT_DEFAULTS = {
+    "CERTEQUIV_MAX_CONNECTIONS": 1024,
+    "CERTEQUIV_MAX_CONCURRENT_REQUESTS": 256,
+    "CERTEQUIV_MAX_OPEN_STREAMS": 128,
+}
+
+
+def memory_bound_mib(c: dict) -> float:
+    env = {e["name"]: e.get("value") for e in c.get("env", [])}
+    value = {name: int(env.get(name) or default) for name, default in LIMIT_DEFAULTS.items()}
+    kib = (
+        32 * 1024
+        + 64 * value["CERTEQUIV_MAX_CONNECTIONS"]
+        + 160 * value["CERTEQUIV_MAX_CONCURRENT_REQUESTS"]
+        + 512 * value["CERTEQUIV_MAX_OPEN_STREAMS"]
+    )
+    return kib / 1024
+
+
+def memory_mib(quantity: str) -> float:
+    units = {"Mi": 1.0, "Gi": 1024.0}
+    for suffix, factor in units.items():
+        if quantity.endswith(suffix):
+            return float(quantity[: -len(suffix)]) * factor
+    raise AssertionError(f"memory quantity {quantity!r} is not in Mi or Gi")
+
+
+def test_memory_limit_covers_the_bound_of_the_limits_set(docs):
+    c = container(docs)
+    limit = memory_mib(c["resources"]["limits"]["memory"])
+    bound = memory_bound_mib(c)
+    assert bound <= limit, f"the limits allow {bound:.0f} MiB, the pod gets {limit:.0f} MiB"
+
+
 def test_rolling_update_keeps_capacity(docs):
     strategy = deployment(docs)["spec"]["strategy"]
     assert strategy["type"] == "RollingUpdate"
