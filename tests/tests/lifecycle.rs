@@ -157,7 +157,10 @@ async fn sigterm_tells_health_watchers_not_serving_ends_their_streams_and_exits_
         "an idle Watch held the drain to the end of the grace ({elapsed:?})\n{}",
         app.process.dump()
     );
-    println!("exited {} ms after SIGTERM with an idle Watch open", elapsed.as_millis());
+    println!(
+        "exited {} ms after SIGTERM with an idle Watch open",
+        elapsed.as_millis()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
