@@ -46,8 +46,8 @@ for overlay in "${OVERLAYS[@]}"; do
   printf '    %s: %s resources valid\n' "$overlay" "$(grep -c '^kind:' "$out")"
 done
 
-step "yamllint deploy/"
-yamllint --strict -c "$DEPLOY/.yamllint" "$DEPLOY"
+step "yamllint deploy/ and the catalog kustomization"
+yamllint --strict -c "$DEPLOY/.yamllint" "$DEPLOY" "$ROOT/crates/storage/catalogs/kustomization.yaml"
 
 step "hadolint deploy/Dockerfile"
 hadolint --no-color "$DEPLOY/Dockerfile"

@@ -21,8 +21,9 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 KUSTOMIZE = DEPLOY / "kubernetes"
-BASE_CATALOG = KUSTOMIZE / "base" / "catalogs" / "beijing-attachment-5.toml"
-EMBEDDED_CATALOG = ROOT / "crates" / "storage" / "catalogs" / "beijing-attachment-5.toml"
+# The one source of the catalog: compiled into the binary and generated into the ConfigMap by
+# the kustomization beside the files.
+CATALOGS = ROOT / "crates" / "storage" / "catalogs"
 DOCKERFILE = DEPLOY / "Dockerfile"
 
 OVERLAYS = ["base", "overlays/dev", "overlays/prod"]
@@ -426,17 +427,18 @@ def test_catalog_is_a_configmap_directory_without_subpath(docs):
             )
 
 
-def test_configmap_carries_the_base_catalog_copy(docs):
+def test_configmap_carries_every_catalog_file_from_its_one_source(docs):
     configmap = one(docs, "ConfigMap", "certequiv-catalogs")
-    assert configmap["data"] == {BASE_CATALOG.name: BASE_CATALOG.read_text(encoding="utf-8")}
-
-
-def test_base_catalog_copy_is_byte_identical_to_embedded():
-    if not EMBEDDED_CATALOG.exists():
-        pytest.skip(f"{EMBEDDED_CATALOG.relative_to(ROOT)} does not exist yet")
-    assert BASE_CATALOG.read_bytes() == EMBEDDED_CATALOG.read_bytes(), (
-        f"copy it: cp {EMBEDDED_CATALOG.relative_to(ROOT)} {BASE_CATALOG.relative_to(ROOT)}"
+    files = {p.name: p.read_text(encoding="utf-8") for p in sorted(CATALOGS.glob("*.toml"))}
+    assert any(name.endswith(".cases.toml") for name in files), "the cases travel too"
+    assert configmap["data"] == files, (
+        f"list every *.toml of {CATALOGS.relative_to(ROOT)} in its kustomization.yaml"
     )
+
+
+def test_no_hand_kept_catalog_copy_in_the_deploy_tree():
+    copies = [p for p in DEPLOY.rglob("*.toml")]
+    assert not copies, f"catalog files belong in {CATALOGS.relative_to(ROOT)}: {copies}"
 
 
 # --- network ----------------------------------------------------------------

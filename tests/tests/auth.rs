@@ -283,6 +283,8 @@ fn a_tokens_file_others_can_read_stops_the_start() {
     ]);
     let status = process.wait_exit(Duration::from_secs(30));
     assert!(!status.success());
+    // The exit can be seen before the reader thread has taken the last lines from the pipe.
+    process.stdout.wait_closed(Duration::from_secs(10));
     assert!(
         process
             .stdout

@@ -95,6 +95,18 @@ impl Catalog {
                 ));
             }
         }
+        for (i, cert) in certificates.iter().enumerate() {
+            if let Some(earlier) = cert.supersedes.as_deref()
+                && earlier.catalog_id == meta.id
+            {
+                violations.push(Violation::new(
+                    format!("certificates[{i}].supersedes"),
+                    format!(
+                        "{earlier} names this catalog; an entry supersedes an entry of an earlier catalog"
+                    ),
+                ));
+            }
+        }
         for (i, entry) in not_listed.iter().enumerate() {
             if entry.names.iter().all(|n| n.trim().is_empty()) {
                 violations.push(Violation::new(
@@ -425,6 +437,7 @@ pub(crate) mod test_support {
             title_level: TitleLevel::Intermediate,
             remark: "从事金融相关工作。对应中级职称需符合相应职称系列（专业）级别的学历、年限等基本标准条件。".into(),
             rules: vec![],
+            supersedes: None,
         }
     }
 
@@ -468,6 +481,7 @@ pub(crate) mod test_support {
 mod tests {
     use super::test_support::*;
     use super::*;
+    use crate::model::EntryRef;
 
     #[test]
     fn a_valid_catalog_is_sorted_and_indexed_by_id() {
@@ -562,6 +576,35 @@ mod tests {
                 ("certificates[id=c]", clash("zeta", "a", "c").as_str()),
             ]
         );
+    }
+
+    #[test]
+    fn entry_refs_name_a_catalog_and_an_entry() {
+        let parsed = EntryRef::parse("beijing-2024/acca").unwrap();
+        assert_eq!(parsed.catalog_id, "beijing-2024");
+        assert_eq!(parsed.certificate_id, "acca");
+        assert_eq!(parsed.to_string(), "beijing-2024/acca");
+        for bad in [
+            "acca",
+            "/acca",
+            "beijing/",
+            "Beijing/acca",
+            "a/b/c",
+            "a/会计",
+        ] {
+            assert!(EntryRef::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn an_entry_cannot_supersede_an_entry_of_its_own_catalog() {
+        let mut c = cert("a", 1, 1, "甲", "A");
+        c.supersedes = Some(Box::new(EntryRef::parse("test/b").unwrap()));
+        let errors = Catalog::new(parts(vec![c])).unwrap_err();
+        assert_eq!(errors[0].path, "certificates[0].supersedes");
+        let mut c = cert("a", 1, 1, "甲", "A");
+        c.supersedes = Some(Box::new(EntryRef::parse("earlier/b").unwrap()));
+        assert!(Catalog::new(parts(vec![c])).is_ok());
     }
 
     #[test]

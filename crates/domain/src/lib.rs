@@ -6,11 +6,15 @@
 //! - [`search`]: the index and its ranking;
 //! - [`equivalence`]: from claims to a title level, with conditions and citations;
 //! - [`level`], [`rules`]: title levels and the rules an entry's remark states;
+//! - [`cases`]: expected verdicts pinned beside a catalog; [`diff`]: what changed between two
+//!   editions;
 //! - [`budget`]: lazily kept values within a byte budget, for caches of large catalogs.
 #![forbid(unsafe_code)]
 
 pub mod budget;
+pub mod cases;
 pub mod catalog;
+pub mod diff;
 pub mod equivalence;
 pub mod level;
 pub mod model;
@@ -20,5 +24,5 @@ pub mod text;
 
 pub use catalog::{Catalog, CatalogParts, Violation};
 pub use level::TitleLevel;
-pub use model::{CatalogMeta, Certificate, Issuer, NotListed, Section};
+pub use model::{CatalogMeta, Certificate, EntryRef, Issuer, NotListed, Section};
 pub use search::{CertificateFilter, KeyField, MatchKind, QueryText, SearchHit, SearchOutcome};

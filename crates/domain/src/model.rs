@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use jiff::civil::Date;
 
+use crate::catalog::is_valid_id;
 use crate::level::TitleLevel;
 use crate::rules::Rule;
 
@@ -67,6 +68,45 @@ pub struct Certificate {
     pub remark: Arc<str>,
     /// Rules of this entry beyond the basic series requirements, each citing its remark.
     pub rules: Vec<Rule>,
+    /// The entry of an earlier catalog this one replaces, when the file names one (boxed: most
+    /// entries have none, and a large catalog holds many entries).
+    pub supersedes: Option<Box<EntryRef>>,
+}
+
+/// An entry named across catalogs, written `catalog-id/entry-id`: how an entry of a new
+/// edition names the entry it replaces in an earlier one.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EntryRef {
+    pub catalog_id: String,
+    pub certificate_id: String,
+}
+
+impl EntryRef {
+    /// Parses `catalog-id/entry-id`; both parts must be valid ids (see [`is_valid_id`]).
+    pub fn parse(text: &str) -> Result<EntryRef, String> {
+        let Some((catalog_id, certificate_id)) = text.split_once('/') else {
+            return Err(format!(
+                "{text:?} must be written catalog-id/entry-id, e.g. \"beijing-attachment-5/fcca\""
+            ));
+        };
+        for (what, id) in [("catalog id", catalog_id), ("entry id", certificate_id)] {
+            if !is_valid_id(id) {
+                return Err(format!(
+                    "{what} {id:?} in {text:?} must be 1-63 characters of a-z, 0-9 and '-', starting with a letter"
+                ));
+            }
+        }
+        Ok(EntryRef {
+            catalog_id: catalog_id.to_owned(),
+            certificate_id: certificate_id.to_owned(),
+        })
+    }
+}
+
+impl std::fmt::Display for EntryRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.catalog_id, self.certificate_id)
+    }
 }
 
 /// A real certificate that is *not* on the list, named so that look-alikes ("CELTA" for

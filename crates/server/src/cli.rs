@@ -1,4 +1,4 @@
-//! Command line: `serve`, `validate` and `export`.
+//! Command line: `serve`, `validate`, `export`, `diff` and `schema`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -6,10 +6,15 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use certequiv_storage::{DEFAULT_JURISDICTION, LoadedCatalog, Source, Store, load_files};
+use certequiv_storage::{
+    Cases, DEFAULT_JURISDICTION, LoadedCatalog, Source, Store, expand_paths, load_files,
+    load_source,
+};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::telemetry::{self, LogFormat};
+use crate::tools::diff::DiffInput;
+use crate::tools::{diff_json, diff_text, html};
 use crate::tracing_otel;
 use crate::{Listeners, ServeConfig, auth, convert, gateway, run, shutdown};
 
@@ -25,13 +30,58 @@ pub struct Cli {
 pub enum Command {
     /// Serve the gRPC API.
     Serve(Box<ServeArgs>),
-    /// Validate catalog files; exits non-zero on any error (for operators' CI).
+    /// Validate catalog files and run their expected-verdict cases; exits non-zero on any
+    /// error or failing case (for operators' CI).
     Validate(ValidateArgs),
-    /// Write one catalog as JSON or CSV to stdout, for spreadsheets and review.
+    /// Write one catalog as JSON, CSV or a self-contained HTML review page to stdout.
     Export(ExportArgs),
     /// Write the OpenAPI 3.1 document of the HTTP/JSON API (generated from the protos) to
     /// stdout; docs/openapi.json is its output.
     Openapi,
+    /// Show what changed between two catalogs (files, directories, or two ids of
+    /// --catalog-dir). Exit status: 0 no change, 1 changes, 2 error.
+    Diff(DiffArgs),
+    /// Print the JSON Schema of a catalog file, a cases file or the diff JSON output.
+    Schema(SchemaArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The old side: a catalog file or a directory (a catalog id with --catalog-dir).
+    pub old: String,
+    /// The new side: a catalog file or a directory (a catalog id with --catalog-dir).
+    pub new: String,
+    /// Compare two catalogs of this directory, OLD and NEW being their ids.
+    #[arg(long)]
+    pub catalog_dir: Option<PathBuf>,
+    /// text (coloured on a terminal), markdown (for a pull-request comment), json (schema:
+    /// `certequiv schema diff`) or html (a self-contained review page).
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: DiffFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    Text,
+    Markdown,
+    Json,
+    Html,
+}
+
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    #[arg(value_enum)]
+    pub kind: SchemaKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemaKind {
+    /// A catalog file (`NAME.toml`).
+    Catalog,
+    /// An expected-verdict cases file (`NAME.cases.toml`).
+    Cases,
+    /// The output of `certequiv diff --format json`.
+    Diff,
 }
 
 #[derive(Debug, Args)]
@@ -164,6 +214,9 @@ pub struct ExportArgs {
 pub enum ExportFormat {
     Json,
     Csv,
+    /// A self-contained review page: every entry, rule, the not-listed section and the
+    /// expected-verdict cases with the engine's answer to each.
+    Html,
 }
 
 /// Runs a parsed command line.
@@ -173,6 +226,8 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Validate(args) => validate(&args),
         Command::Export(args) => export(&args),
         Command::Openapi => openapi(),
+        Command::Diff(args) => diff(&args),
+        Command::Schema(args) => schema(&args),
     }
 }
 
@@ -354,25 +409,8 @@ fn openapi() -> ExitCode {
     }
 }
 
-fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
-    let mut files = Vec::new();
-    for path in paths {
-        if path.is_dir() {
-            let found = certequiv_storage::catalog_files(path)
-                .map_err(|e| format!("{}: {e}", path.display()))?;
-            if found.is_empty() {
-                return Err(format!("{}: no *.toml catalog files", path.display()));
-            }
-            files.extend(found);
-        } else {
-            files.push(path.clone());
-        }
-    }
-    Ok(files)
-}
-
 fn validate(args: &ValidateArgs) -> ExitCode {
-    let files = match expand(&args.paths) {
+    let files = match expand_paths(&args.paths) {
         Ok(files) => files,
         Err(error) => {
             eprintln!("error: {error}");
@@ -382,8 +420,12 @@ fn validate(args: &ValidateArgs) -> ExitCode {
     match load_files(&files) {
         Ok(loaded) => {
             for catalog in &loaded {
+                let cases = catalog.cases.as_ref().map_or_else(
+                    || "no cases".to_owned(),
+                    |c| format!("{} cases passed ({})", c.cases.len(), c.origin),
+                );
                 println!(
-                    "ok: {}: catalog {} ({} certificates, etag {})",
+                    "ok: {}: catalog {} ({} certificates, etag {}; {cases})",
                     catalog.origin,
                     catalog.catalog.id(),
                     catalog.catalog.certificates().len(),
@@ -402,19 +444,65 @@ fn validate(args: &ValidateArgs) -> ExitCode {
     }
 }
 
+fn diff(args: &DiffArgs) -> ExitCode {
+    let input = match &args.catalog_dir {
+        Some(dir) => DiffInput::Ids {
+            dir: dir.clone(),
+            old: args.old.clone(),
+            new: args.new.clone(),
+        },
+        None => DiffInput::Paths {
+            old: args.old.clone().into(),
+            new: args.new.clone().into(),
+        },
+    };
+    let run = match crate::tools::diff::run(&input) {
+        Ok(run) => run,
+        Err(errors) => {
+            for error in &errors {
+                eprintln!("error: {error}");
+            }
+            return ExitCode::from(2);
+        }
+    };
+    let output = match args.format {
+        DiffFormat::Text => {
+            let stdout = std::io::stdout();
+            let color = anstream::AutoStream::choice(&stdout) != anstream::ColorChoice::Never;
+            diff_text::render_text(&run, color)
+        }
+        DiffFormat::Markdown => diff_text::render_markdown(&run),
+        DiffFormat::Json => diff_json::render(&run),
+        DiffFormat::Html => html::diff_page(&run),
+    };
+    print!("{output}");
+    ExitCode::from(u8::from(run.changed()))
+}
+
+fn schema(args: &SchemaArgs) -> ExitCode {
+    let text = match args.kind {
+        SchemaKind::Catalog => certequiv_storage::file::catalog_schema(),
+        SchemaKind::Cases => certequiv_storage::cases::cases_schema(),
+        SchemaKind::Diff => diff_json::schema(),
+    };
+    print!("{text}");
+    ExitCode::SUCCESS
+}
+
 fn export(args: &ExportArgs) -> ExitCode {
     let source = args
         .catalog_dir
         .clone()
         .map_or(Source::Embedded, Source::Dir);
-    let store = match Store::open(source, DEFAULT_JURISDICTION) {
-        Ok(store) => store,
+    // Cases are attached, not enforced: the review page shows a failing case rather than
+    // refusing to show the catalog.
+    let set = match load_source(&source, DEFAULT_JURISDICTION, Cases::Attach) {
+        Ok(set) => set,
         Err(error) => {
             eprintln!("error: {error}");
             return ExitCode::FAILURE;
         }
     };
-    let set = store.snapshot();
     let chosen = match &args.catalog {
         Some(id) => set.get(id),
         None => set.catalogs().first(),
@@ -429,6 +517,7 @@ fn export(args: &ExportArgs) -> ExitCode {
     let output = match args.format {
         ExportFormat::Json => export_json(loaded),
         ExportFormat::Csv => export_csv(loaded),
+        ExportFormat::Html => html::catalog_page(loaded),
     };
     print!("{output}");
     ExitCode::SUCCESS

@@ -15,7 +15,7 @@ use certequiv_domain::equivalence::{
 use certequiv_domain::rules::DomesticQualification;
 use certequiv_domain::search::{MatchKind, SearchHit, SearchOutcome};
 use certequiv_domain::{Catalog, Certificate, CertificateFilter, QueryText, TitleLevel};
-use certequiv_storage::{LoadedCatalog, Selector};
+use certequiv_storage::{History, LoadedCatalog, Selector, Version};
 use jiff::civil::Date;
 use sha2::{Digest, Sha256};
 
@@ -79,8 +79,28 @@ fn source_ref(cert: &Certificate, catalog: &Catalog) -> pb::SourceRef {
     }
 }
 
-/// The wire form of a catalog entry (`certequiv.v1.Certificate`).
-fn certificate_message(cert: &Certificate, catalog: &Catalog) -> v1::Certificate {
+fn version(version: &Version) -> v1::CertificateVersion {
+    let details = version.details.as_ref();
+    let day = |d: Option<Date>| d.map(|d| d.to_string()).unwrap_or_default();
+    v1::CertificateVersion {
+        catalog_id: version.entry.catalog_id.clone(),
+        certificate_id: version.entry.certificate_id.clone(),
+        loaded: details.is_some(),
+        name_zh: details.map(|d| d.name_zh.clone()).unwrap_or_default(),
+        title_level: details.map_or(pb::TitleLevel::Unspecified, |d| title_level(d.title_level))
+            as i32,
+        catalog_effective_from: day(details.and_then(|d| d.effective_from)),
+        catalog_effective_until: day(details.and_then(|d| d.effective_until)),
+    }
+}
+
+/// The wire form of a catalog entry (`certequiv.v1.Certificate`), with its history across the
+/// editions loaded.
+fn certificate_message(
+    cert: &Certificate,
+    catalog: &Catalog,
+    history: Option<&History>,
+) -> v1::Certificate {
     let mut issuers = cert.issuers.iter().map(|i| v1::Issuer {
         name_zh: i.name_zh.to_string(),
         name_en: i.name_en.to_string(),
@@ -99,6 +119,10 @@ fn certificate_message(cert: &Certificate, catalog: &Catalog) -> v1::Certificate
         title_level: title_level(cert.title_level) as i32,
         remark: cert.remark.to_string(),
         source: Some(source_ref(cert, catalog)),
+        supersedes: history.map_or(Vec::new(), |h| h.supersedes.iter().map(version).collect()),
+        superseded_by: history.map_or(Vec::new(), |h| {
+            h.superseded_by.iter().map(version).collect()
+        }),
     }
 }
 
@@ -106,7 +130,8 @@ fn certificate_message(cert: &Certificate, catalog: &Catalog) -> v1::Certificate
 pub fn certificate(loaded: &LoadedCatalog, position: usize) -> Option<EncodedCertificate> {
     let cert = loaded.catalog.certificates().get(position)?;
     Some(EncodedCertificate(loaded.encoded(position, || {
-        EncodedCertificate::new(&certificate_message(cert, &loaded.catalog)).0
+        let history = loaded.history(position);
+        EncodedCertificate::new(&certificate_message(cert, &loaded.catalog, history)).0
     })))
 }
 

@@ -19,6 +19,7 @@ pub mod services;
 pub mod shutdown;
 pub mod telemetry;
 pub mod tls;
+pub mod tools;
 pub mod tracing_otel;
 pub mod transport;
 

@@ -5,7 +5,8 @@
 
 use certequiv_domain::rules::{DomesticQualification, Rule};
 use certequiv_domain::{
-    CatalogMeta, CatalogParts, Certificate, Issuer, NotListed, Section, TitleLevel, Violation,
+    CatalogMeta, CatalogParts, Certificate, EntryRef, Issuer, NotListed, Section, TitleLevel,
+    Violation,
 };
 use jiff::civil::Date;
 use std::borrow::Cow;
@@ -13,83 +14,149 @@ use std::collections::HashSet;
 use std::fmt;
 use std::sync::Arc;
 
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 use sha2::{Digest, Sha256};
 
 use crate::FileError;
 
-#[derive(Debug, Deserialize)]
+/// A catalog file: one published list of certificates recognised as equivalent to Chinese
+/// professional title levels. Reference: docs/catalog-format.md.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(title = "certequiv catalog file")]
 struct FileCatalog<'a> {
     catalog: FileMeta,
+    /// The sub-lists of the catalog, at least one.
+    #[schemars(length(min = 1))]
     sections: Vec<FileSection>,
+    /// The entries of the list, one table per row of the published table.
     #[serde(default, borrow)]
     certificates: Vec<FileCertificate<'a>>,
+    /// Real certificates that are NOT on the list, so look-alikes are refused plainly.
     #[serde(default)]
     not_listed: Vec<FileNotListed>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// Metadata of the whole catalog (one per file).
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Catalog")]
 struct FileMeta {
+    /// Stable id: a-z, 0-9 and '-', starting with a letter, at most 63 characters; unique
+    /// across all loaded files.
+    #[schemars(regex(pattern = r"^[a-z][a-z0-9-]{0,62}$"))]
     id: String,
+    /// The list's title, verbatim.
+    #[schemars(length(min = 1))]
     title: String,
+    /// Whose list it is, e.g. 北京市.
+    #[schemars(length(min = 1))]
     jurisdiction: String,
+    /// Where the list comes from, e.g. 附件5; leave out what the source does not state.
     #[serde(default)]
     source: String,
+    /// First day in force, "YYYY-MM-DD"; absent: in force since always.
     #[serde(default)]
+    #[schemars(with = "String", regex(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"))]
     effective_from: Option<String>,
+    /// Last day in force (inclusive), "YYYY-MM-DD"; absent: open-ended.
     #[serde(default)]
+    #[schemars(with = "String", regex(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"))]
     effective_until: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+/// A section (sub-list) of the catalog.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Section")]
 struct FileSection {
+    /// 1-based, unique.
+    #[schemars(range(min = 1))]
     number: u32,
+    /// As printed, e.g. （一）.
     #[serde(default)]
     ordinal: String,
+    /// The heading verbatim, without the ordinal.
+    #[schemars(length(min = 1))]
     title: String,
 }
 
-/// The strings of a certificate table are borrowed from the file's text (see [`Text`]).
-#[derive(Debug, Deserialize)]
+/// One entry of the list.
+// The strings of a certificate table are borrowed from the file's text (see `Text`).
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Certificate")]
 struct FileCertificate<'a> {
+    /// Stable id: a-z, 0-9 and '-', starting with a letter, at most 63 characters; unique in
+    /// the file.
     #[serde(borrow)]
+    #[schemars(regex(pattern = r"^[a-z][a-z0-9-]{0,62}$"))]
     id: Text<'a>,
+    /// The number of the section the entry is in.
+    #[schemars(range(min = 1))]
     section: u32,
+    /// The entry's number (序号) in its section; unique within the section.
+    #[schemars(range(min = 1))]
     item: u32,
+    /// The certificate's name, verbatim.
     #[serde(borrow)]
+    #[schemars(length(min = 1))]
     name_zh: Text<'a>,
+    /// The credential's English name.
     #[serde(default, borrow)]
     name_en: Text<'a>,
+    /// Abbreviations; each must name this entry only.
     #[serde(default, borrow)]
     abbreviations: Vec<Text<'a>>,
+    /// Other forms applicants type; each must name this entry only.
     #[serde(default, borrow)]
     aliases: Vec<Text<'a>>,
+    /// Country or region verbatim; "" where the source leaves it empty.
     #[serde(default, borrow)]
     country_or_region: Text<'a>,
+    /// The 领域 column split on 、
     #[serde(default, borrow)]
     fields: Vec<Text<'a>>,
+    /// The 从事…相关工作 sentence, verbatim; must occur in `remark`.
     #[serde(borrow)]
+    #[schemars(length(min = 1))]
     work_scope: Text<'a>,
+    /// The title level the certificate corresponds to (初级 is read as 助理级).
     #[serde(borrow)]
+    #[schemars(schema_with = "title_level_labels")]
     title_level: Text<'a>,
+    /// The 备注 cell, verbatim.
     #[serde(borrow)]
+    #[schemars(length(min = 1))]
     remark: Text<'a>,
+    /// The issuing bodies, in source order; at least one.
     #[serde(default, borrow)]
+    #[schemars(length(min = 1))]
     issuers: Vec<FileIssuer<'a>>,
+    /// Rules beyond the basic series requirements, each quoting the remark sentence it rests
+    /// on.
     #[serde(default)]
     rules: Vec<FileRule>,
+    /// The entry of an earlier catalog this entry replaces, "catalog-id/entry-id".
+    #[serde(default, borrow)]
+    #[schemars(
+        with = "String",
+        regex(pattern = r"^[a-z][a-z0-9-]{0,62}/[a-z][a-z0-9-]{0,62}$")
+    )]
+    supersedes: Option<Text<'a>>,
 }
 
-#[derive(Debug, Deserialize)]
+/// An issuing body as the source names it; at least one of the names.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Issuer")]
 struct FileIssuer<'a> {
+    /// The Chinese name; "" when the source gives none.
     #[serde(default, borrow)]
     name_zh: Text<'a>,
+    /// The English name; "" when the source gives none.
     #[serde(default, borrow)]
     name_en: Text<'a>,
 }
@@ -128,6 +195,37 @@ impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
     }
 }
 
+/// The labels a `title_level` may take: the domain's, and 初级 (read as 助理级).
+fn title_level_labels(_: &mut SchemaGenerator) -> Schema {
+    let mut labels: Vec<&str> = TitleLevel::ALL.iter().map(|l| l.label_zh()).collect();
+    labels.insert(2, "初级");
+    json_schema!({ "type": "string", "enum": labels })
+}
+
+/// The domestic qualifications a rule's `requires` may name.
+fn qualification_labels(_: &mut SchemaGenerator) -> Schema {
+    let labels: Vec<&str> = DomesticQualification::ALL
+        .iter()
+        .map(|q| q.label_zh())
+        .collect();
+    json_schema!({ "type": "array", "items": { "type": "string", "enum": labels } })
+}
+
+/// A [`Text`] is a string in the file.
+impl JsonSchema for Text<'_> {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> Cow<'static, str> {
+        "Text".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "string" })
+    }
+}
+
 impl Text<'_> {
     fn as_str(&self) -> &str {
         &self.0
@@ -154,27 +252,75 @@ impl Texts {
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// A rule of an entry. DOMESTIC_ACCOUNTING_QUALIFICATION_FOR_HIGHER_TITLE (with `requires`),
+/// CICPA_FOR_BEIJING_PRACTICE, MUTUAL_RECOGNITION (with `names` and `note_en`), or any other
+/// code for an informational note (with `note_en`).
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Rule")]
 struct FileRule {
+    /// The rule's code, UPPER_SNAKE_CASE.
+    #[schemars(regex(pattern = r"^[A-Z0-9_]+$"))]
     code: String,
+    /// The remark sentence the rule rests on, verbatim (it must occur in the remark).
+    #[schemars(length(min = 1))]
     quote: String,
+    /// DOMESTIC_ACCOUNTING_QUALIFICATION_FOR_HIGHER_TITLE: the domestic qualifications needed
+    /// to apply for a level above the certificate's.
     #[serde(default)]
+    #[schemars(schema_with = "qualification_labels")]
     requires: Vec<String>,
+    /// MUTUAL_RECOGNITION: the certifications recognised, each as written in `quote`.
     #[serde(default)]
     names: Vec<String>,
+    /// The note in English, for notes and mutual recognitions.
     #[serde(default)]
     note_en: String,
 }
 
-#[derive(Debug, Deserialize)]
+/// A real certificate that is not on the list.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "NotListed")]
 struct FileNotListed {
+    /// Forms to match: a claim containing every word of one of them is refused with the note.
+    #[schemars(length(min = 1))]
     names: Vec<String>,
+    /// Why, in Chinese, shown to HR.
     #[serde(default)]
     note_zh: String,
+    /// Why, in English, shown to HR.
     #[serde(default)]
     note_en: String,
+}
+
+/// The JSON Schema of a catalog file, generated from the types the loader reads the file with
+/// (draft 7, which taplo and editors read; no `null`, which TOML lacks).
+pub fn catalog_schema() -> String {
+    schema_text::<FileCatalog<'static>>()
+}
+
+/// A schema as committed: pretty JSON with a final newline. A key absent from the file has no
+/// value in TOML, so no `"default": null` is written (an editor would offer to insert it).
+pub fn schema_text<T: JsonSchema>() -> String {
+    let mut settings = schemars::generate::SchemaSettings::draft07();
+    settings
+        .transforms
+        .push(Box::new(schemars::transform::RecursiveTransform(
+            |schema: &mut Schema| {
+                if schema
+                    .get("default")
+                    .is_some_and(serde_json::Value::is_null)
+                {
+                    schema.remove("default");
+                }
+            },
+        )));
+    let generator = settings.into_generator();
+    let schema = generator.into_root_schema_for::<T>();
+    let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    text.push('\n');
+    text
 }
 
 /// Content hash of catalog bytes: the etag clients see.
@@ -504,6 +650,7 @@ struct PlainCertificate<'a> {
     work_scope: Option<&'a str>,
     title_level: Option<&'a str>,
     remark: Option<&'a str>,
+    supersedes: Option<&'a str>,
     issuers: Vec<PlainIssuer<'a>>,
 }
 
@@ -522,6 +669,7 @@ impl<'a> PlainCertificate<'a> {
             ("work_scope", PlainValue::Text(v)) => set_once(&mut self.work_scope, v),
             ("title_level", PlainValue::Text(v)) => set_once(&mut self.title_level, v),
             ("remark", PlainValue::Text(v)) => set_once(&mut self.remark, v),
+            ("supersedes", PlainValue::Text(v)) => set_once(&mut self.supersedes, v),
             _ => None,
         }
     }
@@ -544,6 +692,7 @@ impl<'a> PlainCertificate<'a> {
             remark: text(self.remark?),
             issuers: self.issuers.into_iter().map(PlainIssuer::finish).collect(),
             rules: Vec::new(),
+            supersedes: self.supersedes.map(text),
         })
     }
 }
@@ -699,6 +848,17 @@ fn certificate(
                 .ok()
         })
         .collect();
+    let supersedes = c.supersedes.and_then(|text| {
+        EntryRef::parse(text.as_str())
+            .map_err(|message| {
+                violations.push(Violation {
+                    path: format!("certificates[{i}].supersedes"),
+                    message,
+                })
+            })
+            .ok()
+            .map(Box::new)
+    });
     Certificate {
         id: c.id.into_string(),
         section: c.section,
@@ -721,6 +881,7 @@ fn certificate(
         title_level,
         remark: texts.share(&c.remark),
         rules,
+        supersedes,
     }
 }
 
@@ -1022,6 +1183,7 @@ name_zh = "甲会"
             "\"\"\"",
             "[]",
             "name_en = \"y\"\n",
+            "supersedes = \"old/x\"\n",
             "id = \"z\"\n",
             "[[certificates]]\n",
             "[[certificates.issuers]]\n",

@@ -2,6 +2,7 @@
 //! validation, versions with validity ranges, and hot reload that never loses the good set.
 #![forbid(unsafe_code)]
 
+pub mod cases;
 pub mod file;
 pub mod set;
 pub mod store;
@@ -9,11 +10,20 @@ pub mod synthetic;
 
 use std::fmt;
 
-pub use set::{CatalogSet, KEEP_ENCODED_BYTES, LoadedCatalog, SelectError, Selector};
-pub use store::{ReloadStatus, Source, Store, catalog_files, load_files, load_text};
+pub use cases::CaseFile;
+pub use set::{
+    CatalogSet, History, KEEP_ENCODED_BYTES, LoadedCatalog, SelectError, Selector, Version,
+    VersionDetails,
+};
+pub use store::{
+    Cases, ReloadStatus, Source, Store, cases_files, catalog_files, expand_paths, load_embedded,
+    load_files, load_files_with, load_source, load_text,
+};
 
 /// The default catalog, compiled in so the binary serves without any file.
 pub const EMBEDDED_CATALOG: &str = include_str!("../catalogs/beijing-attachment-5.toml");
+/// The expected-verdict cases of the embedded catalog, run whenever it is loaded to serve.
+pub const EMBEDDED_CASES: &str = include_str!("../catalogs/beijing-attachment-5.cases.toml");
 /// The origin the embedded catalog reports.
 pub const EMBEDDED_ORIGIN: &str = "embedded";
 /// The jurisdiction whose catalog in force is the default.

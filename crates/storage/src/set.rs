@@ -5,10 +5,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
-use certequiv_domain::Catalog;
+use certequiv_domain::{Catalog, EntryRef, TitleLevel};
 use jiff::civil::Date;
 
 use crate::FileError;
+use crate::cases::CaseFile;
 
 /// A catalog, where it was loaded from, and the wire form of its entries once served.
 #[derive(Debug)]
@@ -24,6 +25,38 @@ pub struct LoadedCatalog {
     encoded: Box<[OnceLock<Bytes>]>,
     kept_bytes: AtomicUsize,
     budget: usize,
+    /// The expected-verdict cases loaded with the catalog, if it has any.
+    pub cases: Option<CaseFile>,
+    /// The editions of entries that have some, by position: filled in when the set is built,
+    /// since it depends on the other catalogs loaded.
+    history: HashMap<usize, History>,
+}
+
+/// An entry's place among the editions of a list: what it replaces and what replaces it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct History {
+    /// The entry it names in `supersedes`, then the one that entry names, and so on, as far as
+    /// the loaded catalogs tell (the last may be an entry of a catalog not loaded).
+    pub supersedes: Vec<Version>,
+    /// Entries of the loaded catalogs that name this one in `supersedes`.
+    pub superseded_by: Vec<Version>,
+}
+
+/// An entry of another edition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Version {
+    pub entry: EntryRef,
+    /// What that edition says of it; `None` when its catalog is not loaded.
+    pub details: Option<VersionDetails>,
+}
+
+/// An entry as its (loaded) catalog states it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionDetails {
+    pub name_zh: String,
+    pub title_level: TitleLevel,
+    pub effective_from: Option<Date>,
+    pub effective_until: Option<Date>,
 }
 
 /// Bytes of encoded entries a catalog keeps: every entry of a catalog of up to about 20,000
@@ -43,7 +76,15 @@ impl LoadedCatalog {
             encoded: (0..entries).map(|_| OnceLock::new()).collect(),
             kept_bytes: AtomicUsize::new(0),
             budget,
+            cases: None,
+            history: HashMap::new(),
         }
+    }
+
+    /// The history of the certificate at `position`, when it supersedes or is superseded by
+    /// an entry of another edition.
+    pub fn history(&self, position: usize) -> Option<&History> {
+        self.history.get(&position)
     }
 
     /// The encoded form of the certificate at `position`: kept from an earlier answer, or made
@@ -147,6 +188,7 @@ impl CatalogSet {
                 ));
             }
         }
+        errors.extend(supersedes_errors(&catalogs));
         if !catalogs
             .iter()
             .any(|c| c.catalog.meta().jurisdiction == default_jurisdiction)
@@ -158,6 +200,10 @@ impl CatalogSet {
         }
         if !errors.is_empty() {
             return Err(errors);
+        }
+        let histories = histories(&catalogs);
+        for (loaded, history) in catalogs.iter_mut().zip(histories) {
+            loaded.history = history;
         }
         Ok(CatalogSet {
             catalogs: catalogs.into_iter().map(Arc::new).collect(),
@@ -207,6 +253,128 @@ impl CatalogSet {
     }
 }
 
+/// The index of the catalog of `entry` and its position there, when that catalog is loaded
+/// and holds it.
+fn find(catalogs: &[LoadedCatalog], entry: &EntryRef) -> Option<(usize, usize)> {
+    let index = catalogs
+        .iter()
+        .position(|c| c.catalog.id() == entry.catalog_id)?;
+    let position = catalogs[index].catalog.position(&entry.certificate_id)?;
+    Some((index, position))
+}
+
+fn version(entry: EntryRef, found: Option<(&LoadedCatalog, usize)>) -> Version {
+    Version {
+        entry,
+        details: found.map(|(loaded, position)| {
+            let cert = &loaded.catalog.certificates()[position];
+            let meta = loaded.catalog.meta();
+            VersionDetails {
+                name_zh: cert.name_zh.clone(),
+                title_level: cert.title_level,
+                effective_from: meta.effective_from,
+                effective_until: meta.effective_until,
+            }
+        }),
+    }
+}
+
+/// `supersedes` naming a loaded catalog must name an entry it holds, of an earlier edition (by
+/// `effective_from`, when either catalog states one); what names a catalog not loaded is
+/// taken as written (its format is checked when the file is read).
+fn supersedes_errors(catalogs: &[LoadedCatalog]) -> Vec<FileError> {
+    let mut errors = Vec::new();
+    for loaded in catalogs {
+        for cert in loaded.catalog.certificates() {
+            let Some(earlier) = cert.supersedes.as_deref() else {
+                continue;
+            };
+            let Some(other) = catalogs
+                .iter()
+                .find(|c| c.catalog.id() == earlier.catalog_id)
+            else {
+                continue;
+            };
+            let field = format!("certificates[id={}].supersedes", cert.id);
+            if other.catalog.position(&earlier.certificate_id).is_none() {
+                errors.push(FileError::field(
+                    &loaded.origin,
+                    &field,
+                    format!(
+                        "{earlier}: catalog {:?} ({}) has no entry {:?}",
+                        earlier.catalog_id, other.origin, earlier.certificate_id
+                    ),
+                ));
+                continue;
+            }
+            let (from, earlier_from) = (
+                loaded.catalog.meta().effective_from,
+                other.catalog.meta().effective_from,
+            );
+            // `None` (in force since always) sorts first, as it should.
+            if (from.is_some() || earlier_from.is_some()) && earlier_from >= from {
+                let day = |d: Option<Date>| d.map_or("always".to_owned(), |d| d.to_string());
+                errors.push(FileError::field(
+                    &loaded.origin,
+                    &field,
+                    format!(
+                        "{earlier}: an entry supersedes an entry of an earlier catalog, but {:?} is in force from {} and {:?} from {}",
+                        earlier.catalog_id,
+                        day(earlier_from),
+                        loaded.catalog.id(),
+                        day(from)
+                    ),
+                ));
+            }
+        }
+    }
+    errors
+}
+
+/// Every entry's history across the loaded catalogs, per catalog and position.
+fn histories(catalogs: &[LoadedCatalog]) -> Vec<HashMap<usize, History>> {
+    let mut out: Vec<HashMap<usize, History>> = vec![HashMap::new(); catalogs.len()];
+    for (c, loaded) in catalogs.iter().enumerate() {
+        for (position, cert) in loaded.catalog.certificates().iter().enumerate() {
+            let Some(first) = cert.supersedes.as_deref() else {
+                continue;
+            };
+            let this = EntryRef {
+                catalog_id: loaded.catalog.id().to_owned(),
+                certificate_id: cert.id.clone(),
+            };
+            // Walk back through the editions; the set of seen entries ends a loop that
+            // catalogs without dates could form.
+            let mut seen = vec![this.clone()];
+            let mut chain = Vec::new();
+            let mut next = Some(first.clone());
+            while let Some(entry) = next.take() {
+                if seen.contains(&entry) {
+                    break;
+                }
+                seen.push(entry.clone());
+                let found = find(catalogs, &entry).map(|(index, at)| (&catalogs[index], at, index));
+                if let Some((older, at, index)) = found {
+                    next = older.catalog.certificates()[at]
+                        .supersedes
+                        .as_deref()
+                        .cloned();
+                    if chain.is_empty() {
+                        out[index]
+                            .entry(at)
+                            .or_default()
+                            .superseded_by
+                            .push(version(this.clone(), Some((loaded, position))));
+                    }
+                }
+                chain.push(version(entry, found.map(|(older, at, _)| (older, at))));
+            }
+            out[c].entry(position).or_default().supersedes = chain;
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,6 +405,7 @@ mod tests {
             title_level: TitleLevel::Intermediate,
             remark: "从事甲。".into(),
             rules: vec![],
+            supersedes: None,
         };
         let parts = CatalogParts {
             meta: CatalogMeta {

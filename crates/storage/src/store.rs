@@ -11,17 +11,28 @@ use arc_swap::ArcSwap;
 use certequiv_domain::{Catalog, CatalogParts};
 use notify::{RecursiveMode, Watcher};
 
+use crate::cases::{CASES_SUFFIX, cases_path, catalog_path_of, is_cases_file, parse_cases};
 use crate::file::{TableLines, locate, parse};
 use crate::set::{CatalogSet, LoadedCatalog};
-use crate::{EMBEDDED_CATALOG, EMBEDDED_ORIGIN, FileError, LoadError};
+use crate::{EMBEDDED_CASES, EMBEDDED_CATALOG, EMBEDDED_ORIGIN, FileError, LoadError};
 
 /// Where catalogs come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
     /// The default catalog compiled into the binary.
     Embedded,
-    /// Every `*.toml` file in a directory (a ConfigMap mount, typically).
+    /// Every `*.toml` file in a directory (a ConfigMap mount, typically), `*.cases.toml` files
+    /// being the expected-verdict cases of the catalog file of the same name.
     Dir(PathBuf),
+}
+
+/// What a load does with a catalog's expected-verdict cases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cases {
+    /// Run them: a failing case refuses the catalog (serving, `certequiv validate`).
+    Enforce,
+    /// Read them and keep them with the catalog, passing or not (review pages, diffs).
+    Attach,
 }
 
 /// The outcome of the last load attempt, for `ListCatalogs` and metrics.
@@ -49,7 +60,7 @@ impl Store {
     /// Loads the source once; fails when it does not validate, so a bad start never serves.
     pub fn open(source: Source, default_jurisdiction: &str) -> Result<Store, LoadError> {
         let fingerprint = stamp(&source);
-        let set = load(&source, default_jurisdiction)?;
+        let set = load_source(&source, default_jurisdiction, Cases::Enforce)?;
         Ok(Store {
             source,
             default_jurisdiction: default_jurisdiction.to_owned(),
@@ -100,7 +111,7 @@ impl Store {
 
     /// Loads and validates the source in full, then swaps it in.
     pub fn reload(&self) -> Result<(), LoadError> {
-        let result = load(&self.source, &self.default_jurisdiction);
+        let result = load_source(&self.source, &self.default_jurisdiction, Cases::Enforce);
         let mut status = self.status.lock().unwrap_or_else(PoisonError::into_inner);
         status.attempted_at = Some(jiff::Timestamp::now());
         match result {
@@ -178,8 +189,10 @@ fn stamp(source: &Source) -> Vec<FileStamp> {
     let Source::Dir(dir) = source else {
         return Vec::new();
     };
-    catalog_files(dir)
-        .unwrap_or_default()
+    let mut files = catalog_files(dir).unwrap_or_default();
+    // A changed cases file reloads too.
+    files.extend(cases_files(dir).unwrap_or_default());
+    files
         .into_iter()
         .map(|path| {
             let meta = fs::metadata(&path).ok();
@@ -196,8 +209,24 @@ fn stamp(source: &Source) -> Vec<FileStamp> {
         .collect()
 }
 
-/// The `*.toml` files of a directory, sorted, hidden entries (ConfigMap's `..data`) skipped.
+/// The catalog files of a directory: its `*.toml` files but `*.cases.toml`, sorted, hidden
+/// entries (ConfigMap's `..data`) skipped.
 pub fn catalog_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    Ok(toml_files(dir)?
+        .into_iter()
+        .filter(|path| !is_cases_file(path))
+        .collect())
+}
+
+/// The `*.cases.toml` files of a directory, sorted.
+pub fn cases_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    Ok(toml_files(dir)?
+        .into_iter()
+        .filter(|p| is_cases_file(p))
+        .collect())
+}
+
+fn toml_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for entry in fs::read_dir(dir)? {
         let path = entry?.path();
@@ -209,6 +238,29 @@ pub fn catalog_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
         }
     }
     files.sort();
+    Ok(files)
+}
+
+/// The catalog files `paths` name: files as given (a cases file stands for its catalog file),
+/// directories expanded to their catalog files.
+pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let mut files: Vec<PathBuf> = Vec::new();
+    for path in paths {
+        let found = if path.is_dir() {
+            let found = catalog_files(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            if found.is_empty() {
+                return Err(format!("{}: no *.toml catalog files", path.display()));
+            }
+            found
+        } else {
+            vec![catalog_path_of(path).unwrap_or_else(|| path.clone())]
+        };
+        for file in found {
+            if !files.contains(&file) {
+                files.push(file);
+            }
+        }
+    }
     Ok(files)
 }
 
@@ -245,30 +297,91 @@ fn load_file(origin: &str, path: &Path) -> Result<LoadedCatalog, Vec<FileError>>
     validate(origin, parts, || lines)
 }
 
-/// Loads files (for `certequiv validate`), collecting every error; each is named by its path
-/// as given.
-pub fn load_files(paths: &[PathBuf]) -> Result<Vec<LoadedCatalog>, Vec<FileError>> {
-    load_named(paths.iter().map(|path| (path.display().to_string(), path)))
+/// Reads the cases file beside a catalog file, if there is one; `origin` names the catalog
+/// file in errors, and the cases file is named the same way.
+fn cases_of(
+    origin: &str,
+    catalog: &Path,
+) -> Result<Option<crate::cases::CaseFile>, Vec<FileError>> {
+    let path = cases_path(catalog);
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let origin = cases_path(Path::new(origin)).display().to_string();
+    let text = fs::read_to_string(&path)
+        .map_err(|e| vec![FileError::whole(&origin, format!("cannot read: {e}"))])?;
+    parse_cases(&origin, &text).map(Some)
 }
 
-/// Loads the files of a catalog directory, each named by its path within the directory: what
-/// callers see in `ListCatalogs` and reload errors, without the server's own paths.
-fn load_dir_files(dir: &Path, paths: &[PathBuf]) -> Result<Vec<LoadedCatalog>, Vec<FileError>> {
-    load_named(paths.iter().map(|path| {
-        let name = path.strip_prefix(dir).unwrap_or(path);
-        (name.display().to_string(), path)
-    }))
+/// Attaches `cases` to a loaded catalog, after running them when `mode` says so.
+fn with_cases(
+    mut loaded: LoadedCatalog,
+    cases: Option<crate::cases::CaseFile>,
+    mode: Cases,
+) -> Result<LoadedCatalog, Vec<FileError>> {
+    if let Some(cases) = &cases {
+        let failures = match mode {
+            Cases::Enforce => cases.check(&loaded.catalog),
+            Cases::Attach => Vec::new(),
+        };
+        if !failures.is_empty() {
+            return Err(failures);
+        }
+    }
+    loaded.cases = cases;
+    Ok(loaded)
+}
+
+/// Loads files and the cases beside them (for `certequiv validate`), collecting every error
+/// (a failing case is one); each is named by its path as given.
+pub fn load_files(paths: &[PathBuf]) -> Result<Vec<LoadedCatalog>, Vec<FileError>> {
+    load_files_with(paths, Cases::Enforce)
+}
+
+/// [`load_files`], with the cases run or only attached.
+pub fn load_files_with(
+    paths: &[PathBuf],
+    mode: Cases,
+) -> Result<Vec<LoadedCatalog>, Vec<FileError>> {
+    load_named(
+        paths.iter().map(|path| (path.display().to_string(), path)),
+        mode,
+    )
+}
+
+/// The name of a file of a catalog directory: its path within the directory, what callers see
+/// in `ListCatalogs` and reload errors, without the server's own paths.
+fn name_in(dir: &Path, path: &Path) -> String {
+    path.strip_prefix(dir).unwrap_or(path).display().to_string()
+}
+
+/// Loads the files of a catalog directory, each named by its path within the directory.
+fn load_dir_files(
+    dir: &Path,
+    paths: &[PathBuf],
+    mode: Cases,
+) -> Result<Vec<LoadedCatalog>, Vec<FileError>> {
+    load_named(paths.iter().map(|path| (name_in(dir, path), path)), mode)
 }
 
 fn load_named<'p>(
     files: impl Iterator<Item = (String, &'p PathBuf)>,
+    mode: Cases,
 ) -> Result<Vec<LoadedCatalog>, Vec<FileError>> {
     let mut loaded = Vec::new();
     let mut errors = Vec::new();
     for (origin, path) in files {
-        match load_file(&origin, path) {
-            Ok(catalog) => loaded.push(catalog),
-            Err(e) => errors.extend(e),
+        let catalog = load_file(&origin, path);
+        let cases = cases_of(&origin, path);
+        match (catalog, cases) {
+            (Ok(catalog), Ok(cases)) => match with_cases(catalog, cases, mode) {
+                Ok(catalog) => loaded.push(catalog),
+                Err(e) => errors.extend(e),
+            },
+            (catalog, cases) => {
+                errors.extend(catalog.err().unwrap_or_default());
+                errors.extend(cases.err().unwrap_or_default());
+            }
         }
     }
     if errors.is_empty() {
@@ -278,9 +391,22 @@ fn load_named<'p>(
     }
 }
 
-fn load(source: &Source, default_jurisdiction: &str) -> Result<CatalogSet, LoadError> {
+/// The embedded catalog with its embedded cases.
+pub fn load_embedded(mode: Cases) -> Result<LoadedCatalog, Vec<FileError>> {
+    let origin = format!("{EMBEDDED_ORIGIN} cases");
+    let catalog = load_text(EMBEDDED_ORIGIN, EMBEDDED_CATALOG)?;
+    let cases = parse_cases(&origin, EMBEDDED_CASES)?;
+    with_cases(catalog, Some(cases), mode)
+}
+
+/// Loads a source into a validated set, as the server does (`Cases::Enforce`) or for review.
+pub fn load_source(
+    source: &Source,
+    default_jurisdiction: &str,
+    mode: Cases,
+) -> Result<CatalogSet, LoadError> {
     let loaded = match source {
-        Source::Embedded => vec![load_text(EMBEDDED_ORIGIN, EMBEDDED_CATALOG).map_err(LoadError)?],
+        Source::Embedded => vec![load_embedded(mode).map_err(LoadError)?],
         Source::Dir(dir) => {
             let files = catalog_files(dir).map_err(|e| {
                 LoadError(vec![FileError::whole(
@@ -294,7 +420,27 @@ fn load(source: &Source, default_jurisdiction: &str) -> Result<CatalogSet, LoadE
                     "no *.toml catalog files in the directory",
                 )]));
             }
-            load_dir_files(dir, &files).map_err(LoadError)?
+            let orphans: Vec<FileError> = cases_files(dir)
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|cases| catalog_path_of(cases).is_none_or(|c| !files.contains(&c)))
+                .map(|cases| {
+                    FileError::whole(
+                        &name_in(dir, &cases),
+                        format!(
+                            "no catalog file beside these cases (a NAME{CASES_SUFFIX} file holds the cases of NAME.toml)"
+                        ),
+                    )
+                })
+                .collect();
+            match load_dir_files(dir, &files, mode) {
+                Ok(loaded) if orphans.is_empty() => loaded,
+                Ok(_) => return Err(LoadError(orphans)),
+                Err(mut errors) => {
+                    errors.extend(orphans);
+                    return Err(LoadError(errors));
+                }
+            }
         }
     };
     CatalogSet::new(loaded, default_jurisdiction).map_err(LoadError)

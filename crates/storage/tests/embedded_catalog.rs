@@ -198,3 +198,79 @@ fn no_bare_ambiguous_alias_exists() {
         }
     }
 }
+
+/// The rule codes an entry carries, as conditions and notes name them.
+fn rule_code(rule: &certequiv_domain::rules::Rule) -> &str {
+    use certequiv_domain::rules::Rule;
+    match rule {
+        Rule::DomesticAccountingForHigherTitle { .. } => {
+            "DOMESTIC_ACCOUNTING_QUALIFICATION_FOR_HIGHER_TITLE"
+        }
+        Rule::CicpaForBeijingPractice { .. } => "CICPA_FOR_BEIJING_PRACTICE",
+        Rule::MutualRecognition { .. } => "MUTUAL_RECOGNITION",
+        Rule::Note { code, .. } => code,
+    }
+}
+
+#[test]
+fn the_embedded_cases_pass_and_pin_every_entry_and_every_rule() {
+    use certequiv_domain::cases::{ExpectedCondition, check};
+    let loaded = certequiv_storage::load_embedded(certequiv_storage::Cases::Enforce)
+        .unwrap_or_else(|errors| panic!("embedded cases fail: {errors:#?}"));
+    let catalog = &loaded.catalog;
+    let cases = &loaded
+        .cases
+        .as_ref()
+        .expect("the embedded catalog has cases")
+        .cases;
+    assert!(cases.len() > 33, "{} cases", cases.len());
+
+    let mut pinned_entries = std::collections::HashSet::new();
+    // (entry id, rule code) pinned by a case that resolves the entry (or, for a mutual
+    // recognition, whose note comes from it) and expects the rule's condition or note.
+    let mut pinned_rules = std::collections::HashSet::new();
+    for case in cases {
+        let outcome = check(catalog, case);
+        assert!(outcome.passed(), "{}: {:?}", case.name, outcome.mismatches);
+        let answer = outcome.answer.expect("passed");
+        pinned_entries.extend(case.expect.resolved.iter().flatten().cloned());
+        let expected_codes = case
+            .expect
+            .conditions
+            .iter()
+            .filter(|(_, e)| *e != ExpectedCondition::Absent)
+            .map(|(code, _)| code.clone())
+            .chain(case.expect.notes.iter().cloned());
+        for code in expected_codes {
+            let from_conditions = answer
+                .conditions
+                .iter()
+                .filter(|(c, _, _)| *c == code)
+                .map(|(_, id, _)| id.clone());
+            let from_notes = answer
+                .notes
+                .iter()
+                .filter(|(c, _)| *c == code)
+                .map(|(_, id)| id.clone());
+            for id in from_conditions.chain(from_notes) {
+                pinned_rules.insert((id, code.clone()));
+            }
+        }
+    }
+    for cert in catalog.certificates() {
+        assert!(
+            pinned_entries.contains(&cert.id),
+            "no case pins {}",
+            cert.id
+        );
+        for rule in &cert.rules {
+            let key = (cert.id.clone(), rule_code(rule).to_owned());
+            assert!(pinned_rules.contains(&key), "no case pins {key:?}");
+        }
+    }
+    let rules: usize = catalog.certificates().iter().map(|c| c.rules.len()).sum();
+    assert_eq!(
+        rules, 10,
+        "FCCA 2, ACCA 3, CPA Australia 3, CIBEP 2: all pinned above"
+    );
+}
