@@ -312,6 +312,8 @@ def test_kustomizations_and_docs_use_the_one_image_name():
         text = path.read_text(encoding="utf-8")
         # an image reference with a registry and a tag, e.g. ghcr.io/example/certequiv:0.1.0
         refs = re.findall(r"[\w.-]+(?:/[\w.-]+)*/certequiv:[\w.-]+", text)
+        # REGISTRY/certequiv:TAG and the like stand for the reader's own image
+        refs = [r for r in refs if not r.split("/")[0].isupper()]
         assert refs, f"{path.name} names no image"
         assert {r.rpartition(":")[0] for r in refs} == {IMAGE}, path.name
         for retagged in re.findall(r"kustomize edit set image (\S+?)=", text):
