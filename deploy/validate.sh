@@ -16,7 +16,8 @@ case "$VENV" in
   *) VENV="$ROOT/$VENV" ;;
 esac
 K8S_VERSION="1.33.0"
-OVERLAYS=(base overlays/dev overlays/prod)
+# examples/*: not deployed, rendered and validated so they stay correct
+OVERLAYS=(base overlays/dev overlays/prod overlays/examples/more-clients)
 
 step() { printf '==> %s\n' "$*"; }
 

@@ -8,6 +8,7 @@ installs kubectl into a venv.
 
 from __future__ import annotations
 
+import copy
 import functools
 import re
 import shutil
@@ -27,6 +28,14 @@ CATALOGS = ROOT / "crates" / "storage" / "catalogs"
 DOCKERFILE = DEPLOY / "Dockerfile"
 
 OVERLAYS = ["base", "overlays/dev", "overlays/prod"]
+# Not deployed: shows how an overlay changes who may connect (README, deploy section).
+EXAMPLE_MORE_CLIENTS = "overlays/examples/more-clients"
+# The one image name of the manifests and docs (a placeholder registry); a release
+# points the prod overlay at its own with `kustomize edit set image IMAGE=...`.
+IMAGE = "ghcr.io/example/certequiv"
+# Files whose image references must use IMAGE. README.md joins the list once its deploy
+# section builds and retags that name (issue 15).
+IMAGE_DOCS = [DOCKERFILE]
 NAMESPACES = {"base": None, "overlays/dev": "certequiv-dev", "overlays/prod": "certequiv"}
 
 # Health names the server registers (grpc.health.v1); "" is the overall one.
@@ -287,7 +296,29 @@ def test_images_are_pinned(overlay, docs):
     name, _, tag = image.rpartition(":")
     assert "@sha256:" in image or (name and "/" not in tag and tag not in ("", "latest")), image
     if overlay == "overlays/prod":
-        assert image == "ghcr.io/example/certequiv:0.1.0"
+        assert image == f"{IMAGE}:0.1.0"
+
+
+def test_every_overlay_deploys_the_one_image_name(overlay, docs):
+    assert container(docs)["image"].rpartition(":")[0] == IMAGE
+
+
+def test_kustomizations_and_docs_use_the_one_image_name():
+    for kustomization in ("base", "overlays/prod"):
+        images = yaml.safe_load((KUSTOMIZE / kustomization / "kustomization.yaml").read_text())
+        for entry in images["images"]:
+            assert entry["name"] == IMAGE, kustomization
+            assert entry.get("newName", IMAGE) == IMAGE, kustomization
+    for path in IMAGE_DOCS:
+        text = path.read_text(encoding="utf-8")
+        # an image reference with a registry and a tag, e.g. ghcr.io/example/certequiv:0.1.0
+        refs = re.findall(r"[\w.-]+(?:/[\w.-]+)*/certequiv:[\w.-]+", text)
+        # REGISTRY/certequiv:TAG and the like stand for the reader's own image
+        refs = [r for r in refs if not r.split("/")[0].isupper()]
+        assert refs, f"{path.name} names no image"
+        assert {r.rpartition(":")[0] for r in refs} == {IMAGE}, path.name
+        for retagged in re.findall(r"kustomize edit set image (\S+?)=", text):
+            assert retagged == IMAGE, path.name
 
 
 # --- capacity and rollout ---------------------------------------------------
@@ -501,6 +532,27 @@ def test_networkpolicy_selects_the_pods_and_keeps_namespace_selectors(docs):
             {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}
         ],
     }
+
+
+def test_example_overlay_admits_one_more_namespace_to_the_api_ports_only():
+    prod = render("overlays/prod")
+    example = render(EXAMPLE_MORE_CLIENTS)
+    before = one(prod, "NetworkPolicy", "certequiv")["spec"]
+    after = one(example, "NetworkPolicy", "certequiv")["spec"]
+    grpc_port = port_named(prod, "grpc")
+    (api_rule,) = [
+        i
+        for i, rule in enumerate(before["ingress"])
+        if any(port["port"] == grpc_port for port in rule["ports"])
+    ]
+    expected = copy.deepcopy(before)
+    expected["ingress"][api_rule]["from"].append(
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "payroll"}}}
+    )
+    assert after == expected
+    assert [d for d in example if d["kind"] != "NetworkPolicy"] == [
+        d for d in prod if d["kind"] != "NetworkPolicy"
+    ]
 
 
 # --- image ------------------------------------------------------------------
