@@ -126,10 +126,18 @@ pub enum Quoted<'a> {
     Text(&'a str),
 }
 
-/// Field numbers of `certequiv.v1.Certificate` that a citation reuses.
+/// Field numbers of `certequiv.v1.Certificate` that a citation reuses, and of
+/// `certequiv.v1.Citation`, which [`EncodedCitation`] writes by hand. All are length-delimited
+/// (a string or a `SourceRef`); a test checks each against the descriptor set built from
+/// `proto/`.
 const CERTIFICATE_WORK_SCOPE: u32 = 10;
 const CERTIFICATE_REMARK: u32 = 12;
 const CERTIFICATE_SOURCE: u32 = 13;
+const CITATION_SOURCE: u32 = 1;
+const CITATION_REMARK: u32 = 2;
+const CITATION_QUOTED: u32 = 3;
+// prost writes fields in number order, so `EncodedCitation::fields` lists them in that order.
+const _: () = assert!(CITATION_SOURCE < CITATION_REMARK && CITATION_REMARK < CITATION_QUOTED);
 
 impl prost::Message for EncodedCertificate {
     fn encode_raw(&self, buf: &mut impl prost::bytes::BufMut) {
@@ -185,8 +193,11 @@ impl EncodedCitation {
     /// The parts as prost writes them: a present message even when empty, strings only when
     /// not empty, in field order.
     fn fields(&self) -> impl Iterator<Item = (u32, &Bytes)> {
-        let source = self.source.as_ref().map(|s| (1, s));
-        let texts = [(2, &self.remark), (3, &self.quoted)];
+        let source = self.source.as_ref().map(|s| (CITATION_SOURCE, s));
+        let texts = [
+            (CITATION_REMARK, &self.remark),
+            (CITATION_QUOTED, &self.quoted),
+        ];
         source
             .into_iter()
             .chain(texts.into_iter().filter(|(_, t)| !t.is_empty()))
@@ -388,6 +399,69 @@ mod tests {
             decoded.certificate,
             Some(EncodedCertificate::new(&sample()))
         );
+    }
+
+    /// The field numbers and wire types written by hand above, checked against the messages
+    /// compiled from `proto/`: a field renumbered or retyped there fails here instead of
+    /// sending answers that decode to the wrong fields.
+    #[test]
+    fn hand_written_field_numbers_match_the_descriptor_set() {
+        use prost::encoding::WireType;
+        use prost_types::field_descriptor_proto::{Label, Type};
+
+        let set = prost_types::FileDescriptorSet::decode(FILE_DESCRIPTOR_SET).unwrap();
+        let field = |message: &str, name: &str| {
+            set.file
+                .iter()
+                .filter(|f| f.package() == "certequiv.v1")
+                .flat_map(|f| &f.message_type)
+                .filter(|m| m.name() == message)
+                .flat_map(|m| &m.field)
+                .find(|f| f.name() == name)
+                .unwrap_or_else(|| panic!("no field {message}.{name} in proto/"))
+                .clone()
+        };
+        let wire_type = |kind: Type| match kind {
+            Type::String | Type::Bytes | Type::Message => WireType::LengthDelimited,
+            Type::Fixed64 | Type::Sfixed64 | Type::Double => WireType::SixtyFourBit,
+            Type::Fixed32 | Type::Sfixed32 | Type::Float => WireType::ThirtyTwoBit,
+            Type::Group => WireType::StartGroup,
+            _ => WireType::Varint,
+        };
+        let source_ref = Some(".certequiv.v1.SourceRef");
+        let hand_written = [
+            ("Certificate", "work_scope", CERTIFICATE_WORK_SCOPE, None),
+            ("Certificate", "remark", CERTIFICATE_REMARK, None),
+            ("Certificate", "source", CERTIFICATE_SOURCE, source_ref),
+            ("Citation", "source", CITATION_SOURCE, source_ref),
+            ("Citation", "remark", CITATION_REMARK, None),
+            ("Citation", "quoted", CITATION_QUOTED, None),
+        ];
+        for (message, name, number, message_type) in hand_written {
+            let field = field(message, name);
+            let at = format!("{message}.{name}");
+            assert_eq!(field.number(), number as i32, "{at}: field number");
+            // `cited` and `EncodedCitation` read and write length-delimited bytes.
+            assert_eq!(
+                wire_type(field.r#type()),
+                WireType::LengthDelimited,
+                "{at}: wire type"
+            );
+            // A repeated field would be several values; the code keeps or writes one.
+            assert_ne!(field.label(), Label::Repeated, "{at}: repeated");
+            // A citation's source is a certificate's source, copied as bytes.
+            let expected = if message_type.is_some() {
+                Type::Message
+            } else {
+                Type::String
+            };
+            assert_eq!(field.r#type(), expected, "{at}: type");
+            assert_eq!(
+                field.type_name.as_deref(),
+                message_type,
+                "{at}: message type"
+            );
+        }
     }
 
     /// The options that name generated code's packages in other ecosystems. buf's breaking
