@@ -11,7 +11,8 @@ use std::error::Error;
 
 use certequiv_api::server::v1 as pb;
 use certequiv_domain::equivalence;
-use certequiv_server::convert;
+use certequiv_server::convert::request::EvaluateEquivalence;
+use certequiv_server::convert::response;
 use prost::Message;
 
 fn main() -> Result<(), Box<dyn Error>> {
@@ -25,10 +26,9 @@ fn main() -> Result<(), Box<dyn Error>> {
     let mut answer_bytes = 0;
     for _ in 0..n {
         let request = pb::EvaluateEquivalenceRequest::decode(message)?;
-        let (claims, applicant) =
-            convert::evaluation_input(&request).map_err(|e| format!("{e:?}"))?;
-        let evaluation = equivalence::evaluate(&loaded.catalog, &claims, &applicant)?;
-        let answer = convert::evaluation(request, evaluation, &loaded, "decision".into());
+        let parsed = EvaluateEquivalence::try_from(&request).map_err(|e| e.to_string())?;
+        let evaluation = equivalence::evaluate(&loaded.catalog, &parsed.claims, &parsed.applicant)?;
+        let answer = response::evaluation(request, evaluation, &loaded, "decision".into());
         answer_bytes += answer.encode_to_vec().len();
     }
     println!("{n} evaluations, {answer_bytes} answer bytes");

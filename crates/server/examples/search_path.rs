@@ -10,8 +10,8 @@
 use std::error::Error;
 
 use certequiv_api::server::v1 as pb;
-use certequiv_server::convert;
-use certequiv_server::error::ApiError;
+use certequiv_server::convert::request::SearchCertificates;
+use certequiv_server::convert::response;
 use prost::Message;
 
 fn main() -> Result<(), Box<dyn Error>> {
@@ -29,13 +29,11 @@ fn main() -> Result<(), Box<dyn Error>> {
         for body in &bodies {
             let message = body.get(5..).ok_or("a BODY is not a gRPC frame")?;
             let request = pb::SearchCertificatesRequest::decode(message)?;
-            let invalid = |e: ApiError| format!("{e:?}");
-            let query = convert::query(&request.query, "query").map_err(invalid)?;
-            let filter = convert::filter(request.filter.as_ref()).map_err(invalid)?;
-            let limit = convert::page_size(request.page_size, convert::DEFAULT_SEARCH_SIZE)
-                .map_err(invalid)?;
-            let outcome = loaded.catalog.search(&query, &filter, limit);
-            let answer = convert::search_response(&outcome, &loaded);
+            let search = SearchCertificates::try_from(request).map_err(|e| e.to_string())?;
+            let outcome = loaded
+                .catalog
+                .search(&search.query, &search.filter, search.limit);
+            let answer = response::search_response(&outcome, &loaded);
             answer_bytes += answer.encode_to_vec().len();
         }
     }

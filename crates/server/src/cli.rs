@@ -546,7 +546,7 @@ fn export_json(loaded: &LoadedCatalog) -> String {
             })
         })
         .collect();
-    let meta = convert::catalog(loaded);
+    let meta = convert::response::catalog(loaded);
     let value = serde_json::json!({
         "id": meta.id,
         "title": meta.title,

@@ -1,4 +1,7 @@
-//! The server's error type and its one mapping to `tonic::Status`.
+//! The server's error type and its one mapping to `tonic::Status`, and [`Violations`], the one
+//! way request parsing reports invalid fields.
+
+use std::fmt;
 
 use certequiv_domain::equivalence::EvaluationError;
 use certequiv_storage::SelectError;
@@ -8,9 +11,9 @@ use tonic_types::{ErrorDetails, FieldViolation, StatusExt};
 /// Everything a handler can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    /// The request is malformed; each entry is (field path, what is wrong).
-    #[error("invalid request: {}", describe(.0))]
-    InvalidArgument(Vec<(String, String)>),
+    /// The request is malformed: every invalid field, with what is wrong with it.
+    #[error("invalid request: {0}")]
+    InvalidArgument(Violations),
     #[error("{0}")]
     NotFound(String),
     /// The request is well formed but cannot be answered with the catalogs loaded now.
@@ -22,10 +25,6 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    pub fn invalid(field: impl Into<String>, description: impl Into<String>) -> ApiError {
-        ApiError::InvalidArgument(vec![(field.into(), description.into())])
-    }
-
     /// The gRPC code this error maps to, also used for batch item errors.
     pub fn code(&self) -> Code {
         match self {
@@ -44,20 +43,94 @@ impl ApiError {
         }
     }
 
+    /// The invalid fields, as (field path, what is wrong); none for other errors.
     pub fn field_violations(&self) -> &[(String, String)] {
         match self {
-            ApiError::InvalidArgument(violations) => violations,
+            ApiError::InvalidArgument(violations) => violations.as_slice(),
             _ => &[],
         }
     }
 }
 
-fn describe(violations: &[(String, String)]) -> String {
-    violations
-        .iter()
-        .map(|(field, description)| format!("{field} {description}"))
-        .collect::<Vec<_>>()
-        .join("; ")
+/// The invalid fields of one request, collected while it is parsed so that one answer names
+/// them all (as `google.rpc.BadRequest` field violations).
+///
+/// Parsing a part of a request gives `Result<T, Violations>`; parsing a whole request pushes
+/// what it finds and [`check`](Violations::check)s its parts' results, then either builds the
+/// parsed request or returns the violations (never an empty set: a failed part names at least
+/// one field).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Violations(Vec<(String, String)>);
+
+impl Violations {
+    pub fn new() -> Violations {
+        Violations::default()
+    }
+
+    /// A single invalid field.
+    pub fn one(field: impl Into<String>, description: impl Into<String>) -> Violations {
+        let mut violations = Violations::new();
+        violations.push(field, description);
+        violations
+    }
+
+    /// Records that `field` (a path such as `claims[2].text`) is invalid, and why.
+    pub fn push(&mut self, field: impl Into<String>, description: impl Into<String>) {
+        self.0.push((field.into(), description.into()));
+    }
+
+    /// The value of a part that parsed, or `None` once its violations are recorded.
+    pub fn check<T>(&mut self, part: Result<T, Violations>) -> Option<T> {
+        match part {
+            Ok(value) => Some(value),
+            Err(violations) => {
+                self.0.extend(violations.0);
+                None
+            }
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn as_slice(&self) -> &[(String, String)] {
+        &self.0
+    }
+
+    /// `value` when no field was invalid, else the violations.
+    pub fn into_result<T>(self, value: T) -> Result<T, Violations> {
+        if self.is_empty() {
+            Ok(value)
+        } else {
+            Err(self)
+        }
+    }
+}
+
+/// `field description; field description`, as the status message lists them.
+impl fmt::Display for Violations {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, (field, description)) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{field} {description}")?;
+        }
+        Ok(())
+    }
+}
+
+impl From<Violations> for ApiError {
+    fn from(violations: Violations) -> ApiError {
+        ApiError::InvalidArgument(violations)
+    }
+}
+
+impl From<Violations> for Status {
+    fn from(violations: Violations) -> Status {
+        ApiError::from(violations).into()
+    }
 }
 
 impl From<ApiError> for Status {
@@ -66,6 +139,7 @@ impl From<ApiError> for Status {
             ApiError::InvalidArgument(violations) => {
                 let details = ErrorDetails::with_bad_request(
                     violations
+                        .as_slice()
                         .iter()
                         .map(|(field, description)| FieldViolation::new(field, description))
                         .collect::<Vec<_>>(),
@@ -104,16 +178,69 @@ impl From<EvaluationError> for ApiError {
 mod tests {
     use super::*;
 
+    fn bad_request(status: &Status) -> Vec<(String, String)> {
+        status
+            .get_error_details()
+            .bad_request()
+            .map(|b| {
+                b.field_violations
+                    .iter()
+                    .map(|v| (v.field.clone(), v.description.clone()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     #[test]
     fn invalid_argument_carries_field_violations() {
-        let status = Status::from(ApiError::invalid("page_size", "must not be negative"));
+        let status = Status::from(Violations::one("page_size", "must not be negative"));
         assert_eq!(status.code(), Code::InvalidArgument);
-        let details = status.get_error_details();
-        let bad_request = details.bad_request().map(|b| b.field_violations.clone());
         assert_eq!(
-            bad_request.map(|v| (v[0].field.clone(), v[0].description.clone())),
-            Some(("page_size".to_owned(), "must not be negative".to_owned()))
+            status.message(),
+            "invalid request: page_size must not be negative"
         );
+        assert_eq!(
+            bad_request(&status),
+            [("page_size".to_owned(), "must not be negative".to_owned())]
+        );
+    }
+
+    #[test]
+    fn violations_of_several_parts_are_all_reported_in_order() {
+        let mut violations = Violations::new();
+        violations.push("claims", "must hold at least one claim");
+        let parsed: Option<u32> = violations.check(Ok(7));
+        assert_eq!(parsed, Some(7));
+        let failed: Option<u32> = violations.check(Err(Violations::one("as_of", "is bad")));
+        assert_eq!(failed, None);
+        violations.push("applicant.work_field", "is too long");
+        let status = Status::from(violations.into_result(()).unwrap_err());
+        assert_eq!(
+            status.message(),
+            "invalid request: claims must hold at least one claim; as_of is bad; \
+             applicant.work_field is too long"
+        );
+        let fields: Vec<String> = bad_request(&status).into_iter().map(|(f, _)| f).collect();
+        assert_eq!(fields, ["claims", "as_of", "applicant.work_field"]);
+    }
+
+    #[test]
+    fn no_violation_gives_the_value() {
+        let mut violations = Violations::new();
+        assert_eq!(violations.check(Ok::<_, Violations>("x")), Some("x"));
+        assert!(violations.is_empty());
+        assert_eq!(violations.into_result(42), Ok(42));
+    }
+
+    #[test]
+    fn batch_items_see_the_same_violations() {
+        let error = ApiError::from(Violations::one("claims[0].text", "must not be empty"));
+        assert_eq!(error.code(), Code::InvalidArgument);
+        assert_eq!(
+            error.field_violations(),
+            [("claims[0].text".to_owned(), "must not be empty".to_owned())]
+        );
+        assert!(ApiError::NotFound("x".into()).field_violations().is_empty());
     }
 
     #[test]

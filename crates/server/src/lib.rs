@@ -15,6 +15,7 @@ pub mod health;
 pub mod lifecycle;
 pub mod metrics;
 pub mod observe;
+pub mod page_token;
 pub mod services;
 pub mod shutdown;
 pub mod telemetry;

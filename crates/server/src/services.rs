@@ -1,4 +1,6 @@
-//! The gRPC services: each handler validates, converts, calls the domain, converts back.
+//! The gRPC services. Each handler takes five steps: parse the request (`TryFrom`, every
+//! invalid field at once), choose the catalog, call the domain, convert the result, and map
+//! errors (`?`, through [`ApiError`]'s one mapping to `Status`).
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -8,16 +10,21 @@ use certequiv_api::EncodedCertificate;
 use certequiv_api::server::v1 as pb;
 use certequiv_api::server::v1::certificate_service_server::CertificateService;
 use certequiv_api::server::v1::equivalence_service_server::EquivalenceService;
-use certequiv_domain::equivalence;
+use certequiv_domain::Catalog;
+use certequiv_domain::equivalence::{self, Evaluation, Verdict};
 use certequiv_storage::{LoadedCatalog, Selector, Store};
 use jiff::civil::Date;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status, Streaming};
 
-use crate::convert;
+use crate::convert::request::{
+    EvaluateEquivalence, GetCatalog, GetCertificate, ListCertificates, SearchCertificates,
+};
+use crate::convert::response;
 use crate::error::ApiError;
 use crate::lifecycle::Lifecycle;
+use crate::page_token;
 use crate::telemetry::DecisionIds;
 use crate::tracing_otel::{self, child_span};
 
@@ -80,81 +87,46 @@ impl CertificateService for Certificates {
         &self,
         request: Request<pb::GetCertificateRequest>,
     ) -> Result<Response<EncodedCertificate>, Status> {
-        let request = request.into_inner();
-        let selector = convert::selector(&request.catalog_id, &request.as_of, "")?;
-        if request.id.trim().is_empty() {
-            return Err(ApiError::invalid("id", "must not be empty").into());
-        }
-        let loaded = self.0.choose(&selector)?;
-        let catalog = &loaded.catalog;
-        let not_found = || {
-            ApiError::NotFound(format!(
-                "certificate {:?} not found in catalog {:?}",
-                request.id.chars().take(128).collect::<String>(),
-                catalog.id()
-            ))
-        };
-        let position = catalog.position(&request.id).ok_or_else(not_found)?;
-        let cert = convert::certificate(&loaded, position).ok_or_else(not_found)?;
-        Ok(Response::new(cert))
+        let request = GetCertificate::try_from(request.into_inner())?;
+        let loaded = self.0.choose(&request.catalog)?;
+        let certificate = loaded
+            .catalog
+            .position(&request.id)
+            .and_then(|position| response::certificate(&loaded, position))
+            .ok_or_else(|| certificate_not_found(&request.id, &loaded))?;
+        Ok(Response::new(certificate))
     }
 
     async fn list_certificates(
         &self,
         request: Request<pb::ListCertificatesRequest>,
     ) -> Result<Response<pb::ListCertificatesResponse>, Status> {
-        let request = request.into_inner();
-        let selector = convert::selector(&request.catalog_id, &request.as_of, "")?;
-        let filter = convert::filter(request.filter.as_ref())?;
-        let page_size = convert::page_size(request.page_size, convert::DEFAULT_PAGE_SIZE)?;
-        let loaded = self.0.choose(&selector)?;
+        let request = ListCertificates::try_from(request.into_inner())?;
+        let loaded = self.0.choose(&request.catalog)?;
         let catalog = &loaded.catalog;
-        let start = convert::parse_page_token(&request.page_token, catalog, &filter)?;
-        let (page, next) = catalog.list(&filter, start, page_size);
-        Ok(Response::new(pb::ListCertificatesResponse {
-            certificates: page
-                .into_iter()
-                .filter_map(|i| convert::certificate(&loaded, i))
-                .collect(),
-            next_page_token: next
-                .map(|offset| convert::page_token(catalog, &filter, offset))
-                .unwrap_or_default(),
-            catalog_id: catalog.id().to_owned(),
-            catalog_etag: catalog.etag().to_owned(),
-        }))
+        let start = page_token::resume(&request.page_token, catalog, &request.filter)?;
+        let (page, next) = catalog.list(&request.filter, start, request.page_size);
+        Ok(Response::new(response::certificate_page(
+            &loaded,
+            &request.filter,
+            page,
+            next,
+        )))
     }
 
     async fn search_certificates(
         &self,
         request: Request<pb::SearchCertificatesRequest>,
     ) -> Result<Response<pb::SearchCertificatesResponse>, Status> {
-        let request = request.into_inner();
-        let query = convert::query(&request.query, "query");
-        let selector = convert::selector(&request.catalog_id, &request.as_of, "");
-        let filter = convert::filter(request.filter.as_ref());
-        let limit = convert::page_size(request.page_size, convert::DEFAULT_SEARCH_SIZE);
-        let mut violations = Vec::new();
-        for error in [
-            query.as_ref().err(),
-            selector.as_ref().err(),
-            filter.as_ref().err(),
-            limit.as_ref().err(),
-        ]
-        .into_iter()
-        .flatten()
-        {
-            violations.extend(error.field_violations().iter().cloned());
-        }
-        let (Ok(query), Ok(selector), Ok(filter), Ok(limit)) = (query, selector, filter, limit)
-        else {
-            return Err(ApiError::InvalidArgument(violations).into());
-        };
-        let loaded = self.0.choose(&selector)?;
+        let request = SearchCertificates::try_from(request.into_inner())?;
+        let loaded = self.0.choose(&request.catalog)?;
         let outcome = {
             let _span = child_span!("catalog.search").entered();
-            loaded.catalog.search(&query, &filter, limit)
+            loaded
+                .catalog
+                .search(&request.query, &request.filter, request.limit)
         };
-        Ok(Response::new(convert::search_response(&outcome, &loaded)))
+        Ok(Response::new(response::search_response(&outcome, &loaded)))
     }
 
     async fn list_catalogs(
@@ -162,36 +134,32 @@ impl CertificateService for Certificates {
         _request: Request<pb::ListCatalogsRequest>,
     ) -> Result<Response<pb::ListCatalogsResponse>, Status> {
         let set = self.0.store.snapshot();
+        let default = set.in_force(State::today());
         let status = self.0.store.status();
-        Ok(Response::new(pb::ListCatalogsResponse {
-            catalogs: set.catalogs().iter().map(|c| convert::catalog(c)).collect(),
-            default_catalog_id: set
-                .in_force(State::today())
-                .map(|c| c.catalog.id().to_owned())
-                .unwrap_or_default(),
-            last_reload: Some(pb::ReloadStatus {
-                ok: status.ok,
-                attempted_at: status
-                    .attempted_at
-                    .map(|t| t.to_string())
-                    .unwrap_or_default(),
-                error: status.error,
-                failures_total: status.failures_total as i64,
-            }),
-        }))
+        Ok(Response::new(response::catalogs(
+            &set,
+            default.map(AsRef::as_ref),
+            status,
+        )))
     }
 
     async fn get_catalog(
         &self,
         request: Request<pb::GetCatalogRequest>,
     ) -> Result<Response<pb::Catalog>, Status> {
-        let request = request.into_inner();
-        if request.id.trim().is_empty() {
-            return Err(ApiError::invalid("id", "must not be empty").into());
-        }
-        let loaded = self.0.choose(&Selector::Id(request.id))?;
-        Ok(Response::new(convert::catalog(&loaded)))
+        let request = GetCatalog::try_from(request.into_inner())?;
+        let loaded = self.0.choose(&request.catalog)?;
+        Ok(Response::new(response::catalog(&loaded)))
     }
+}
+
+/// NOT_FOUND for an id the chosen catalog does not list (the id shortened: it is the client's).
+fn certificate_not_found(id: &str, loaded: &LoadedCatalog) -> ApiError {
+    ApiError::NotFound(format!(
+        "certificate {:?} not found in catalog {:?}",
+        id.chars().take(128).collect::<String>(),
+        loaded.catalog.id()
+    ))
 }
 
 #[derive(Debug, Clone)]
@@ -205,45 +173,68 @@ impl Equivalence {
         caller: Option<&str>,
     ) -> Result<pb::EvaluateEquivalenceResponse, ApiError> {
         let started = Instant::now();
-        let selector = convert::selector(&request.catalog_id, &request.as_of, "");
-        let input = convert::evaluation_input(&request);
-        let (selector, (claims, applicant)) = match (selector, input) {
-            (Ok(s), Ok(i)) => (s, i),
-            (s, i) => {
-                let mut violations = Vec::new();
-                for e in [s.err(), i.err()].into_iter().flatten() {
-                    violations.extend(e.field_violations().iter().cloned());
-                }
-                return Err(ApiError::InvalidArgument(violations));
-            }
-        };
-        let loaded = self.0.choose(&selector)?;
-        let catalog = &loaded.catalog;
+        let parsed = EvaluateEquivalence::try_from(&request)?;
+        let loaded = self.0.choose(&parsed.catalog)?;
         let evaluation = {
             let _span = child_span!("equivalence.evaluate").entered();
-            equivalence::evaluate(catalog, &claims, &applicant)?
+            equivalence::evaluate(&loaded.catalog, &parsed.claims, &parsed.applicant)?
         };
         let decision_id = self.0.decision_ids.generate();
-        tracing::info!(
-            target: "audit",
-            decision_id = %decision_id,
-            catalog_id = %catalog.id(),
-            catalog_etag = %catalog.etag(),
-            certificates = ?evaluation.resolved_ids(catalog),
-            verdict = ?evaluation.verdict,
-            highest_level = ?evaluation.highest_level.map(|l| l.label_en()),
-            applicant_reference = %request.applicant.as_ref().map_or("", |a| a.reference.as_str()),
-            caller = %caller.unwrap_or(""),
-            trace_id = tracing_otel::current_trace_id().map(tracing::field::display),
-            latency_us = started.elapsed().as_micros() as u64,
-            "decision"
+        audit(
+            &decision_id,
+            &loaded.catalog,
+            &evaluation,
+            request.applicant.as_ref().map(|a| a.reference.as_str()),
+            caller,
+            started,
         );
-        Ok(convert::evaluation(
+        Ok(response::evaluation(
             request,
             evaluation,
             &loaded,
             decision_id,
         ))
+    }
+}
+
+/// The `audit` event of a decision: plain values (no Rust `Some(…)` or quotes), a field left
+/// out when it has no value, the certificate ids as one comma-separated field.
+fn audit(
+    decision_id: &str,
+    catalog: &Catalog,
+    evaluation: &Evaluation<'_>,
+    applicant_reference: Option<&str>,
+    caller: Option<&str>,
+    started: Instant,
+) {
+    tracing::info!(
+        target: "audit",
+        decision_id = %decision_id,
+        catalog_id = %catalog.id(),
+        catalog_etag = %catalog.etag(),
+        certificates = present(&evaluation.resolved_ids(catalog).join(",")),
+        verdict = %verdict_name(evaluation.verdict),
+        highest_level = evaluation.highest_level.map(|l| tracing::field::display(l.label_en())),
+        applicant_reference = applicant_reference.and_then(present),
+        caller = caller.and_then(present),
+        trace_id = tracing_otel::current_trace_id().map(tracing::field::display),
+        latency_us = started.elapsed().as_micros() as u64,
+        "decision"
+    );
+}
+
+/// A text field's value, or none when it is empty.
+fn present(text: &str) -> Option<tracing::field::DisplayValue<&str>> {
+    (!text.is_empty()).then_some(tracing::field::display(text))
+}
+
+/// How the audit event names a verdict (the names it has always used).
+fn verdict_name(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::Recognized => "Recognized",
+        Verdict::RecognizedWithConditions => "RecognizedWithConditions",
+        Verdict::NeedsConfirmation => "NeedsConfirmation",
+        Verdict::NotRecognized => "NotRecognized",
     }
 }
 

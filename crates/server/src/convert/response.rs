@@ -1,33 +1,16 @@
-//! Conversions between `certequiv.v1` wire types and the domain, one place per type.
-//!
-//! Wire input becomes validated domain values here (parse, don't validate), so handlers and
-//! the domain never see an unchecked string, an unknown enum number or a negative page size.
+//! Domain results into wire answers: plain mappings, one place per type. Catalog entries are
+//! encoded once per catalog load ([`certificate`]) and citations are slices of those bytes.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use certequiv_api::server::v1 as pb;
 use certequiv_api::v1;
 use certequiv_api::{CitedEntry, EncodedCertificate, EncodedCitation, Quoted};
-use certequiv_domain::equivalence::{
-    self, Applicant, BasicConditions, Claim, ConditionStatus, Evaluation, Quote, Resolution,
-    Verdict,
-};
-use certequiv_domain::rules::DomesticQualification;
+use certequiv_domain::equivalence::{ConditionStatus, Evaluation, Quote, Resolution, Verdict};
 use certequiv_domain::search::{MatchKind, SearchHit, SearchOutcome};
-use certequiv_domain::{Catalog, Certificate, CertificateFilter, QueryText, TitleLevel};
-use certequiv_storage::{History, LoadedCatalog, Selector, Version};
+use certequiv_domain::{Catalog, Certificate, CertificateFilter, TitleLevel};
+use certequiv_storage::{CatalogSet, History, LoadedCatalog, ReloadStatus, Version};
 use jiff::civil::Date;
-use sha2::{Digest, Sha256};
 
-use crate::error::ApiError;
-
-pub const DEFAULT_PAGE_SIZE: usize = 20;
-pub const DEFAULT_SEARCH_SIZE: usize = 10;
-pub const MAX_PAGE_SIZE: usize = 100;
-/// Longest catalog or certificate id accepted before lookup.
-const MAX_ID_CHARS: usize = 128;
-/// Longest free-text applicant field accepted.
-const MAX_TEXT_CHARS: usize = 256;
+use crate::page_token;
 
 pub fn title_level(level: TitleLevel) -> pb::TitleLevel {
     match level {
@@ -36,22 +19,6 @@ pub fn title_level(level: TitleLevel) -> pb::TitleLevel {
         TitleLevel::Intermediate => pb::TitleLevel::Intermediate,
         TitleLevel::AssociateSenior => pb::TitleLevel::AssociateSenior,
         TitleLevel::Senior => pb::TitleLevel::Senior,
-    }
-}
-
-/// An optional level on the wire: UNSPECIFIED is `None`, an unknown number is refused.
-pub fn parse_title_level(field: &str, raw: i32) -> Result<Option<TitleLevel>, ApiError> {
-    match pb::TitleLevel::try_from(raw) {
-        Ok(pb::TitleLevel::Unspecified) => Ok(None),
-        Ok(pb::TitleLevel::Elementary) => Ok(Some(TitleLevel::Elementary)),
-        Ok(pb::TitleLevel::Assistant) => Ok(Some(TitleLevel::Assistant)),
-        Ok(pb::TitleLevel::Intermediate) => Ok(Some(TitleLevel::Intermediate)),
-        Ok(pb::TitleLevel::AssociateSenior) => Ok(Some(TitleLevel::AssociateSenior)),
-        Ok(pb::TitleLevel::Senior) => Ok(Some(TitleLevel::Senior)),
-        Err(_) => Err(ApiError::invalid(
-            field,
-            format!("unknown title level {raw}"),
-        )),
     }
 }
 
@@ -135,6 +102,51 @@ pub fn certificate(loaded: &LoadedCatalog, position: usize) -> Option<EncodedCer
     })))
 }
 
+/// A page of the entries of `loaded` that pass `filter`, with the token of the next page.
+pub fn certificate_page(
+    loaded: &LoadedCatalog,
+    filter: &CertificateFilter,
+    page: Vec<usize>,
+    next: Option<usize>,
+) -> pb::ListCertificatesResponse {
+    let catalog = &loaded.catalog;
+    pb::ListCertificatesResponse {
+        certificates: page
+            .into_iter()
+            .filter_map(|i| certificate(loaded, i))
+            .collect(),
+        next_page_token: next
+            .map(|offset| page_token::issue(catalog, filter, offset))
+            .unwrap_or_default(),
+        catalog_id: catalog.id().to_owned(),
+        catalog_etag: catalog.etag().to_owned(),
+    }
+}
+
+/// The catalogs loaded, which one answers requests that name none, and how the last reload
+/// went.
+pub fn catalogs(
+    set: &CatalogSet,
+    default: Option<&LoadedCatalog>,
+    status: ReloadStatus,
+) -> pb::ListCatalogsResponse {
+    pb::ListCatalogsResponse {
+        catalogs: set.catalogs().iter().map(|c| catalog(c)).collect(),
+        default_catalog_id: default
+            .map(|c| c.catalog.id().to_owned())
+            .unwrap_or_default(),
+        last_reload: Some(pb::ReloadStatus {
+            ok: status.ok,
+            attempted_at: status
+                .attempted_at
+                .map(|t| t.to_string())
+                .unwrap_or_default(),
+            error: status.error,
+            failures_total: status.failures_total as i64,
+        }),
+    }
+}
+
 pub fn catalog(loaded: &LoadedCatalog) -> pb::Catalog {
     let catalog = &loaded.catalog;
     let meta = catalog.meta();
@@ -201,282 +213,6 @@ fn search_result(hit: &SearchHit, loaded: &LoadedCatalog) -> pb::SearchResult {
             })
             .collect(),
     }
-}
-
-/// `catalog_id` wins over `as_of`; neither means the catalog in force today.
-pub fn selector(catalog_id: &str, as_of: &str, prefix: &str) -> Result<Selector, ApiError> {
-    if !catalog_id.is_empty() {
-        if catalog_id.chars().count() > MAX_ID_CHARS {
-            return Err(ApiError::invalid(
-                format!("{prefix}catalog_id"),
-                format!("must be at most {MAX_ID_CHARS} characters"),
-            ));
-        }
-        return Ok(Selector::Id(catalog_id.to_owned()));
-    }
-    if as_of.is_empty() {
-        return Ok(Selector::Default);
-    }
-    parse_date(as_of).map(Selector::AsOf).ok_or_else(|| {
-        ApiError::invalid(
-            format!("{prefix}as_of"),
-            format!("{:?} is not a calendar date YYYY-MM-DD", truncate(as_of)),
-        )
-    })
-}
-
-fn parse_date(text: &str) -> Option<Date> {
-    let bytes = text.as_bytes();
-    let shaped = bytes.len() == 10
-        && bytes[4] == b'-'
-        && bytes[7] == b'-'
-        && bytes
-            .iter()
-            .enumerate()
-            .all(|(i, b)| i == 4 || i == 7 || b.is_ascii_digit());
-    if !shaped {
-        return None;
-    }
-    text.parse().ok()
-}
-
-fn truncate(text: &str) -> String {
-    text.chars().take(32).collect()
-}
-
-pub fn filter(raw: Option<&pb::CertificateFilter>) -> Result<CertificateFilter, ApiError> {
-    let Some(raw) = raw else {
-        return Ok(CertificateFilter::default());
-    };
-    let mut violations = Vec::new();
-    if raw.section_number < 0 {
-        violations.push((
-            "filter.section_number".to_owned(),
-            "must not be negative".to_owned(),
-        ));
-    }
-    let title_level = match parse_title_level("filter.title_level", raw.title_level) {
-        Ok(level) => level,
-        Err(e) => {
-            violations.extend(e.field_violations().iter().cloned());
-            None
-        }
-    };
-    let text = |name: &str, value: &str, violations: &mut Vec<(String, String)>| {
-        if value.chars().count() > MAX_TEXT_CHARS {
-            violations.push((
-                format!("filter.{name}"),
-                format!("must be at most {MAX_TEXT_CHARS} characters"),
-            ));
-        }
-        (!value.trim().is_empty()).then(|| value.trim().to_owned())
-    };
-    let parsed = CertificateFilter {
-        section: (raw.section_number > 0).then_some(raw.section_number as u32),
-        title_level,
-        field: text("field", &raw.field, &mut violations),
-        country_or_region: text("country_or_region", &raw.country_or_region, &mut violations),
-        issuer: text("issuer", &raw.issuer, &mut violations),
-    };
-    if violations.is_empty() {
-        Ok(parsed)
-    } else {
-        Err(ApiError::InvalidArgument(violations))
-    }
-}
-
-/// AIP-158: 0 means the default, above the maximum is coerced, negative is an error.
-pub fn page_size(raw: i32, default: usize) -> Result<usize, ApiError> {
-    match raw {
-        n if n < 0 => Err(ApiError::invalid("page_size", "must not be negative")),
-        0 => Ok(default),
-        n => Ok((n as usize).min(MAX_PAGE_SIZE)),
-    }
-}
-
-/// Page tokens bind the position to the catalog version and filter they were issued for, so a
-/// token replayed against other data is refused instead of silently skipping entries.
-pub fn page_token(catalog: &Catalog, filter: &CertificateFilter, offset: usize) -> String {
-    let raw = format!(
-        "v1|{}|{}|{}|{offset}",
-        catalog.id(),
-        catalog.etag(),
-        filter_hash(filter)
-    );
-    URL_SAFE_NO_PAD.encode(raw)
-}
-
-pub fn parse_page_token(
-    token: &str,
-    catalog: &Catalog,
-    filter: &CertificateFilter,
-) -> Result<usize, ApiError> {
-    if token.is_empty() {
-        return Ok(0);
-    }
-    let invalid = |why: &str| ApiError::invalid("page_token", why.to_owned());
-    let bytes = URL_SAFE_NO_PAD
-        .decode(token.as_bytes())
-        .map_err(|_| invalid("is not a token issued by this service"))?;
-    let text =
-        String::from_utf8(bytes).map_err(|_| invalid("is not a token issued by this service"))?;
-    let parts: Vec<&str> = text.split('|').collect();
-    let [version, catalog_id, etag, hash, offset] = parts.as_slice() else {
-        return Err(invalid("is not a token issued by this service"));
-    };
-    if *version != "v1" {
-        return Err(invalid("is not a token issued by this service"));
-    }
-    if *catalog_id != catalog.id() || *etag != catalog.etag() {
-        return Err(invalid(
-            "was issued for another catalog or catalog version; start from the first page",
-        ));
-    }
-    if *hash != filter_hash(filter) {
-        return Err(invalid(
-            "was issued for another filter; keep the filter unchanged between pages",
-        ));
-    }
-    offset
-        .parse::<usize>()
-        .ok()
-        .filter(|&o| o <= catalog.certificates().len())
-        .ok_or_else(|| invalid("is not a token issued by this service"))
-}
-
-fn filter_hash(filter: &CertificateFilter) -> String {
-    let digest = Sha256::digest(format!("{filter:?}").as_bytes());
-    digest[..6].iter().map(|b| format!("{b:02x}")).collect()
-}
-
-pub fn query(raw: &str, field: &str) -> Result<QueryText, ApiError> {
-    QueryText::parse(raw).map_err(|e| ApiError::invalid(field, e.to_string()))
-}
-
-/// Validates an evaluation request into the domain's claims and applicant.
-pub fn evaluation_input(
-    request: &pb::EvaluateEquivalenceRequest,
-) -> Result<(Vec<Claim>, Applicant), ApiError> {
-    let mut violations: Vec<(String, String)> = Vec::new();
-    if request.claims.is_empty() {
-        violations.push(("claims".into(), "must hold at least one claim".into()));
-    }
-    if request.claims.len() > equivalence::MAX_CLAIMS {
-        violations.push((
-            "claims".into(),
-            format!(
-                "must hold at most {} claims, got {}",
-                equivalence::MAX_CLAIMS,
-                request.claims.len()
-            ),
-        ));
-        return Err(ApiError::InvalidArgument(violations));
-    }
-    if request.correlation_id.chars().count() > MAX_ID_CHARS {
-        violations.push((
-            "correlation_id".into(),
-            format!("must be at most {MAX_ID_CHARS} characters"),
-        ));
-    }
-    let mut claims = Vec::with_capacity(request.claims.len());
-    for (i, claim) in request.claims.iter().enumerate() {
-        match &claim.claim {
-            Some(pb::certificate_claim::Claim::CertificateId(id)) if !id.trim().is_empty() => {
-                if id.chars().count() > MAX_ID_CHARS {
-                    violations.push((
-                        format!("claims[{i}].certificate_id"),
-                        format!("must be at most {MAX_ID_CHARS} characters"),
-                    ));
-                } else {
-                    claims.push(Claim::CertificateId(id.trim().to_owned()));
-                }
-            }
-            Some(pb::certificate_claim::Claim::CertificateId(_)) => violations.push((
-                format!("claims[{i}].certificate_id"),
-                "must not be empty".into(),
-            )),
-            Some(pb::certificate_claim::Claim::Text(text)) => match QueryText::parse(text) {
-                Ok(text) => claims.push(Claim::Text(text)),
-                Err(e) => violations.push((format!("claims[{i}].text"), e.to_string())),
-            },
-            None => violations.push((
-                format!("claims[{i}]"),
-                "must set certificate_id or text".into(),
-            )),
-        }
-    }
-    let default_applicant = pb::ApplicantContext::default();
-    let raw = request.applicant.as_ref().unwrap_or(&default_applicant);
-    if raw.reference.chars().count() > MAX_ID_CHARS {
-        violations.push((
-            "applicant.reference".into(),
-            format!("must be at most {MAX_ID_CHARS} characters"),
-        ));
-    }
-    if raw.work_field.chars().count() > MAX_TEXT_CHARS {
-        violations.push((
-            "applicant.work_field".into(),
-            format!("must be at most {MAX_TEXT_CHARS} characters"),
-        ));
-    }
-    if raw.work_field.chars().any(char::is_control) {
-        violations.push((
-            "applicant.work_field".into(),
-            "must not contain control characters".into(),
-        ));
-    }
-    let target = parse_title_level("applicant.target_title_level", raw.target_title_level)
-        .unwrap_or_else(|e| {
-            violations.extend(e.field_violations().iter().cloned());
-            None
-        });
-    let basic_conditions = match pb::BasicConditions::try_from(raw.basic_conditions) {
-        Ok(pb::BasicConditions::Unspecified) => BasicConditions::Unknown,
-        Ok(pb::BasicConditions::Confirmed) => BasicConditions::Confirmed,
-        Ok(pb::BasicConditions::NotMet) => BasicConditions::NotMet,
-        Err(_) => {
-            violations.push((
-                "applicant.basic_conditions".into(),
-                format!("unknown value {}", raw.basic_conditions),
-            ));
-            BasicConditions::Unknown
-        }
-    };
-    let mut domestic_qualifications = Vec::new();
-    for (i, &q) in raw.domestic_qualifications.iter().enumerate() {
-        let parsed = match pb::DomesticQualification::try_from(q) {
-            Ok(pb::DomesticQualification::IntermediateAccounting) => {
-                Some(DomesticQualification::IntermediateAccounting)
-            }
-            Ok(pb::DomesticQualification::SeniorAccounting) => {
-                Some(DomesticQualification::SeniorAccounting)
-            }
-            Ok(pb::DomesticQualification::CicpaExam) => Some(DomesticQualification::CicpaExam),
-            Ok(pb::DomesticQualification::BicpaRegistration) => {
-                Some(DomesticQualification::BicpaRegistration)
-            }
-            Ok(pb::DomesticQualification::Unspecified) | Err(_) => None,
-        };
-        match parsed {
-            Some(q) if !domestic_qualifications.contains(&q) => domestic_qualifications.push(q),
-            Some(_) => {}
-            None => violations.push((
-                format!("applicant.domestic_qualifications[{i}]"),
-                format!("unknown or unspecified value {q}"),
-            )),
-        }
-    }
-    if !violations.is_empty() {
-        return Err(ApiError::InvalidArgument(violations));
-    }
-    let applicant = Applicant {
-        work_field: Some(raw.work_field.trim().to_owned()).filter(|w| !w.is_empty()),
-        target,
-        basic_conditions,
-        domestic_qualifications,
-        intends_cpa_practice_in_beijing: raw.intends_cpa_practice_in_beijing,
-    };
-    Ok((claims, applicant))
 }
 
 fn verdict(verdict: Verdict) -> pb::Verdict {
@@ -643,7 +379,10 @@ pub fn evaluation(
 
 #[cfg(test)]
 mod tests {
+    use certequiv_domain::equivalence;
+
     use super::*;
+    use crate::convert::request::EvaluateEquivalence;
 
     /// The embedded catalog, and requests for it: each entry claimed alone, each next to the
     /// entry after it (and itself again), and a claim that is only mutually recognised with an
@@ -698,9 +437,9 @@ mod tests {
         let (loaded, requests) = embedded_requests();
         let catalog = &loaded.catalog;
         for request in requests {
-            let (claims, applicant) = evaluation_input(&request).expect("valid request");
-            let evaluation =
-                equivalence::evaluate(catalog, &claims, &applicant).expect("the entry exists");
+            let parsed = EvaluateEquivalence::try_from(&request).expect("valid request");
+            let evaluation = equivalence::evaluate(catalog, &parsed.claims, &parsed.applicant)
+                .expect("the entry exists");
             let expected: Vec<v1::Citation> = evaluation
                 .conditions
                 .iter()
@@ -749,42 +488,5 @@ mod tests {
             "only {citing_several} answers cite several entries"
         );
         assert_eq!(kinds.len(), 2, "remark slices and work scopes both cited");
-    }
-
-    #[test]
-    fn page_size_follows_aip_158() {
-        assert_eq!(page_size(0, 20).ok(), Some(20));
-        assert_eq!(page_size(5, 20).ok(), Some(5));
-        assert_eq!(page_size(1000, 20).ok(), Some(MAX_PAGE_SIZE));
-        assert!(page_size(-1, 20).is_err());
-    }
-
-    #[test]
-    fn dates_must_be_strict_calendar_dates() {
-        assert!(parse_date("2025-01-31").is_some());
-        for bad in [
-            "2025-1-31",
-            "2025-02-30",
-            "20250131",
-            "2025-01-31T00:00",
-            "tomorrow",
-            "",
-        ] {
-            assert!(parse_date(bad).is_none(), "{bad}");
-        }
-        assert!(matches!(
-            selector("", "2025-13-01", ""),
-            Err(ApiError::InvalidArgument(_))
-        ));
-        assert_eq!(
-            selector("x", "garbage", "").ok(),
-            Some(Selector::Id("x".into()))
-        );
-    }
-
-    #[test]
-    fn unknown_enum_numbers_are_refused() {
-        assert!(parse_title_level("f", 99).is_err());
-        assert_eq!(parse_title_level("f", 0).ok(), Some(None));
     }
 }
