@@ -280,7 +280,18 @@ fn serve(args: ServeArgs) -> ExitCode {
         Ok(store) => Arc::new(store),
         Err(error) => {
             for problem in error.0.iter().take(LOGGED_PROBLEMS) {
-                tracing::error!(file = %problem.origin, line = problem.line.unwrap_or(0), field = %problem.field, message = %problem.message, "invalid catalog");
+                // A problem of the whole file has no line, and a syntax error no field path:
+                // those fields are left out rather than logged as `line=0` or `field=`. (A
+                // field named `message` would clash with the event's own message.)
+                let field =
+                    (!problem.field.is_empty()).then_some(tracing::field::display(&problem.field));
+                tracing::error!(
+                    file = %problem.origin,
+                    line = problem.line,
+                    field,
+                    error = %problem.message,
+                    "invalid catalog"
+                );
             }
             tracing::error!(
                 problems = error.0.len(),

@@ -116,16 +116,18 @@ impl Store {
         status.attempted_at = Some(jiff::Timestamp::now());
         match result {
             Ok(set) => {
-                let ids: Vec<String> = set
+                // `id@etag,id@etag`: one plain field in text and JSON logs alike.
+                let catalogs = set
                     .catalogs()
                     .iter()
                     .map(|c| format!("{}@{}", c.catalog.id(), c.catalog.etag()))
-                    .collect();
+                    .collect::<Vec<_>>()
+                    .join(",");
                 self.current.store(Arc::new(set));
                 status.ok = true;
                 status.error.clear();
                 status.generation += 1;
-                tracing::info!(catalogs = ?ids, generation = status.generation, "catalogs reloaded");
+                tracing::info!(%catalogs, generation = status.generation, "catalogs reloaded");
                 Ok(())
             }
             Err(error) => {
