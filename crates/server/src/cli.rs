@@ -16,7 +16,7 @@ use crate::telemetry::{self, LogFormat};
 use crate::tools::diff::DiffInput;
 use crate::tools::{diff_json, diff_text, html};
 use crate::tracing_otel;
-use crate::{Listeners, ServeConfig, auth, convert, gateway, run, shutdown};
+use crate::{Listeners, ServeConfig, auth, convert, defaults, gateway, run, shutdown};
 
 /// Maps international professional certificates to Chinese professional title levels.
 #[derive(Debug, Parser)]
@@ -87,17 +87,17 @@ pub enum SchemaKind {
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Address of the gRPC API.
-    #[arg(long, env = "CERTEQUIV_LISTEN", default_value = "0.0.0.0:50051")]
+    #[arg(long, env = "CERTEQUIV_LISTEN", default_value = defaults::LISTEN)]
     pub listen: SocketAddr,
     /// Address of the HTTP/JSON API and `GET /openapi.json`; empty turns it off.
-    #[arg(long, env = "CERTEQUIV_HTTP_LISTEN", default_value = "0.0.0.0:8080", value_parser = parse_http_listen)]
+    #[arg(long, env = "CERTEQUIV_HTTP_LISTEN", default_value = defaults::HTTP_LISTEN, value_parser = parse_http_listen)]
     pub http_listen: HttpListen,
     /// Browser origins whose pages may call the HTTP API (CORS), comma-separated, e.g.
     /// `https://hr.example.com`; `*` allows any. Default: none (same origin only).
     #[arg(long, env = "CERTEQUIV_HTTP_CORS_ORIGINS", value_delimiter = ',')]
     pub http_cors_origins: Vec<String>,
     /// Address of the Prometheus metrics endpoint (`GET /metrics`).
-    #[arg(long, env = "CERTEQUIV_METRICS_LISTEN", default_value = "0.0.0.0:9090")]
+    #[arg(long, env = "CERTEQUIV_METRICS_LISTEN", default_value = defaults::METRICS_LISTEN)]
     pub metrics_listen: SocketAddr,
     /// Directory of catalog files (*.toml), watched and hot-reloaded. Default: the embedded
     /// catalog.
@@ -107,43 +107,43 @@ pub struct ServeArgs {
     #[arg(long, env = "CERTEQUIV_DEFAULT_JURISDICTION", default_value = DEFAULT_JURISDICTION)]
     pub default_jurisdiction: String,
     /// After SIGTERM/SIGINT: how long in-flight calls may finish before exit.
-    #[arg(long, env = "CERTEQUIV_SHUTDOWN_GRACE", default_value = "10s", value_parser = humantime::parse_duration)]
+    #[arg(long, env = "CERTEQUIV_SHUTDOWN_GRACE", default_value = defaults::SHUTDOWN_GRACE.text, value_parser = humantime::parse_duration)]
     pub shutdown_grace: Duration,
     /// How often the catalog directory is polled besides file events.
-    #[arg(long, env = "CERTEQUIV_RELOAD_INTERVAL", default_value = "2s", value_parser = humantime::parse_duration)]
+    #[arg(long, env = "CERTEQUIV_RELOAD_INTERVAL", default_value = defaults::RELOAD_INTERVAL.text, value_parser = humantime::parse_duration)]
     pub reload_interval: Duration,
     /// Serve gRPC server reflection (v1 and v1alpha).
-    #[arg(long, env = "CERTEQUIV_REFLECTION", default_value_t = true, action = clap::ArgAction::Set)]
+    #[arg(long, env = "CERTEQUIV_REFLECTION", default_value_t = defaults::REFLECTION, action = clap::ArgAction::Set)]
     pub reflection: bool,
     /// Longest a unary call may take (a shorter client deadline wins); 0 leaves only client
     /// deadlines.
-    #[arg(long, env = "CERTEQUIV_REQUEST_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
+    #[arg(long, env = "CERTEQUIV_REQUEST_TIMEOUT", default_value = defaults::REQUEST_TIMEOUT.text, value_parser = humantime::parse_duration)]
     pub request_timeout: Duration,
     /// From a call's headers to its whole request message; a call whose message does not come
     /// is ended with DEADLINE_EXCEEDED.
-    #[arg(long, env = "CERTEQUIV_MESSAGE_TIMEOUT", default_value = "5s", value_parser = humantime::parse_duration)]
+    #[arg(long, env = "CERTEQUIV_MESSAGE_TIMEOUT", default_value = defaults::MESSAGE_TIMEOUT.text, value_parser = humantime::parse_duration)]
     pub message_timeout: Duration,
     /// Longest gap between request messages of a stream (BatchEvaluate).
-    #[arg(long, env = "CERTEQUIV_STREAM_IDLE_TIMEOUT", default_value = "60s", value_parser = humantime::parse_duration)]
+    #[arg(long, env = "CERTEQUIV_STREAM_IDLE_TIMEOUT", default_value = defaults::STREAM_IDLE_TIMEOUT.text, value_parser = humantime::parse_duration)]
     pub stream_idle_timeout: Duration,
     /// TLS handshake and HTTP/2 preface of a new connection must complete within this.
-    #[arg(long, env = "CERTEQUIV_HANDSHAKE_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    #[arg(long, env = "CERTEQUIV_HANDSHAKE_TIMEOUT", default_value = defaults::HANDSHAKE_TIMEOUT.text, value_parser = humantime::parse_duration)]
     pub handshake_timeout: Duration,
     /// Calls served at once across all connections (streams for their whole life); more fail
     /// fast with RESOURCE_EXHAUSTED.
-    #[arg(long, env = "CERTEQUIV_MAX_CONCURRENT_REQUESTS", default_value_t = 256)]
+    #[arg(long, env = "CERTEQUIV_MAX_CONCURRENT_REQUESTS", default_value_t = defaults::MAX_CONCURRENT_REQUESTS)]
     pub max_concurrent_requests: usize,
     /// Streaming calls (BatchEvaluate, Health/Watch, reflection) open at once.
-    #[arg(long, env = "CERTEQUIV_MAX_OPEN_STREAMS", default_value_t = 128)]
+    #[arg(long, env = "CERTEQUIV_MAX_OPEN_STREAMS", default_value_t = defaults::MAX_OPEN_STREAMS)]
     pub max_open_streams: usize,
     /// Connections open at once on each port; more are closed as they arrive.
-    #[arg(long, env = "CERTEQUIV_MAX_CONNECTIONS", default_value_t = 1024)]
+    #[arg(long, env = "CERTEQUIV_MAX_CONNECTIONS", default_value_t = defaults::MAX_CONNECTIONS)]
     pub max_connections: usize,
     /// HTTP/2 streams one connection may have open at once.
-    #[arg(long, env = "CERTEQUIV_MAX_CONCURRENT_STREAMS", default_value_t = 256)]
+    #[arg(long, env = "CERTEQUIV_MAX_CONCURRENT_STREAMS", default_value_t = defaults::MAX_CONCURRENT_STREAMS)]
     pub max_concurrent_streams: u32,
     /// Close connections gracefully after this age so clients rebalance.
-    #[arg(long, env = "CERTEQUIV_MAX_CONNECTION_AGE", default_value = "5m", value_parser = humantime::parse_duration)]
+    #[arg(long, env = "CERTEQUIV_MAX_CONNECTION_AGE", default_value = defaults::MAX_CONNECTION_AGE.text, value_parser = humantime::parse_duration)]
     pub max_connection_age: Duration,
     /// PEM certificate chain for TLS on the API port (with --tls-key).
     #[arg(long, env = "CERTEQUIV_TLS_CERT", requires = "tls_key")]
@@ -163,10 +163,46 @@ pub struct ServeArgs {
     #[arg(long, env = "CERTEQUIV_HEALTH_LISTEN")]
     pub health_listen: Option<SocketAddr>,
     /// Largest decoded request message, in bytes.
-    #[arg(long, env = "CERTEQUIV_MAX_MESSAGE_BYTES", default_value_t = 64 * 1024)]
+    #[arg(long, env = "CERTEQUIV_MAX_MESSAGE_BYTES", default_value_t = defaults::MAX_MESSAGE_BYTES)]
     pub max_message_bytes: usize,
     #[command(flatten)]
     pub log: LogArgs,
+}
+
+impl ServeArgs {
+    /// The server's configuration from these flags, given the TLS and token files they name
+    /// already loaded (loading can fail, and `serve` reports that before building this).
+    pub fn config(
+        &self,
+        tls: Option<Arc<crate::tls::ReloadableTls>>,
+        http_tls: Option<Arc<crate::tls::ReloadableTls>>,
+        tokens: Option<Arc<auth::TokenFile>>,
+    ) -> ServeConfig {
+        ServeConfig {
+            shutdown_grace: self.shutdown_grace,
+            reload_interval: self.reload_interval,
+            reflection: self.reflection,
+            request_timeout: self.request_timeout,
+            message_timeout: self.message_timeout,
+            stream_idle_timeout: self.stream_idle_timeout,
+            handshake_timeout: self.handshake_timeout,
+            max_concurrent_requests: self.max_concurrent_requests,
+            max_open_streams: self.max_open_streams,
+            max_connections: self.max_connections,
+            max_concurrent_streams: self.max_concurrent_streams,
+            max_connection_age: self.max_connection_age,
+            max_message_bytes: self.max_message_bytes,
+            tls,
+            tokens,
+            http_tls,
+            http_cors_origins: self
+                .http_cors_origins
+                .iter()
+                .map(|o| o.trim().to_owned())
+                .filter(|o| !o.is_empty())
+                .collect(),
+        }
+    }
 }
 
 /// `--http-listen`: an address, or nothing (the empty string) for no HTTP port.
@@ -185,7 +221,7 @@ fn parse_http_listen(text: &str) -> Result<HttpListen, String> {
 #[derive(Debug, Args)]
 pub struct LogArgs {
     /// Log filter in RUST_LOG syntax, e.g. `info` or `info,certequiv_storage=debug`.
-    #[arg(long, env = "CERTEQUIV_LOG", default_value = "info")]
+    #[arg(long, env = "CERTEQUIV_LOG", default_value = defaults::LOG_LEVEL)]
     pub log_level: String,
     #[arg(long, env = "CERTEQUIV_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
@@ -344,30 +380,7 @@ fn serve(args: ServeArgs) -> ExitCode {
         tokens = tokens.is_some(),
         "authentication"
     );
-    let config = ServeConfig {
-        shutdown_grace: args.shutdown_grace,
-        reload_interval: args.reload_interval,
-        reflection: args.reflection,
-        request_timeout: args.request_timeout,
-        message_timeout: args.message_timeout,
-        stream_idle_timeout: args.stream_idle_timeout,
-        handshake_timeout: args.handshake_timeout,
-        max_concurrent_requests: args.max_concurrent_requests,
-        max_open_streams: args.max_open_streams,
-        max_connections: args.max_connections,
-        max_concurrent_streams: args.max_concurrent_streams,
-        max_connection_age: args.max_connection_age,
-        max_message_bytes: args.max_message_bytes,
-        tls,
-        tokens,
-        http_tls,
-        http_cors_origins: args
-            .http_cors_origins
-            .iter()
-            .map(|o| o.trim().to_owned())
-            .filter(|o| !o.is_empty())
-            .collect(),
-    };
+    let config = args.config(tls, http_tls, tokens);
     let result = runtime.block_on(async {
         let listeners = Listeners {
             grpc: bind(args.listen).await?,
@@ -626,7 +639,60 @@ fn csv_cell(cell: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use clap::FromArgMatches;
+
     use super::*;
+
+    /// `serve` with no flags, whatever `CERTEQUIV_*` variables the test's environment has.
+    fn serve_without_flags() -> ServeArgs {
+        serve_with(&[])
+    }
+
+    fn serve_with(flags: &[&str]) -> ServeArgs {
+        let command = ServeArgs::augment_args(clap::Command::new("serve"))
+            .mut_args(|arg| arg.env(None::<&'static str>));
+        let matches = command
+            .try_get_matches_from(std::iter::once("serve").chain(flags.iter().copied()))
+            .unwrap();
+        ServeArgs::from_arg_matches(&matches).unwrap()
+    }
+
+    #[test]
+    fn a_server_started_without_flags_has_the_default_config() {
+        let args = serve_without_flags();
+        let config = args.config(None, None, None);
+        // ServeConfig holds TLS state with no PartialEq; its Debug form shows every field.
+        assert_eq!(
+            format!("{config:?}"),
+            format!("{:?}", ServeConfig::default())
+        );
+        assert_eq!(args.listen.to_string(), defaults::LISTEN);
+        assert_eq!(args.metrics_listen.to_string(), defaults::METRICS_LISTEN);
+        assert_eq!(
+            args.http_listen.0.map(|a| a.to_string()).as_deref(),
+            Some(defaults::HTTP_LISTEN)
+        );
+        assert_eq!(args.log.log_level, defaults::LOG_LEVEL);
+    }
+
+    #[test]
+    fn flags_reach_the_config() {
+        let config = serve_with(&[
+            "--shutdown-grace",
+            "3s",
+            "--max-connection-age",
+            "1m",
+            "--reflection",
+            "false",
+            "--http-cors-origins",
+            " https://a.example, ,*",
+        ])
+        .config(None, None, None);
+        assert_eq!(config.shutdown_grace, Duration::from_secs(3));
+        assert_eq!(config.max_connection_age, Duration::from_secs(60));
+        assert!(!config.reflection);
+        assert_eq!(config.http_cors_origins, ["https://a.example", "*"]);
+    }
 
     #[test]
     fn csv_cells_are_quoted_and_defused() {

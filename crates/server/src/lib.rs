@@ -8,6 +8,7 @@ pub mod admission;
 pub mod auth;
 pub mod cli;
 pub mod convert;
+pub mod defaults;
 pub mod error;
 pub mod file_stamp;
 pub mod gateway;
@@ -44,7 +45,8 @@ use crate::transport::TransportConfig;
 
 pub use crate::health::HEALTH_SERVICES;
 
-/// How the server behaves, from flags.
+/// How the server behaves: built from the `serve` flags ([`cli::ServeArgs::config`]), or
+/// [`Default`] (the flags' defaults) plus what a test changes.
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
     /// After a shutdown signal, how long in-flight calls may take before they are ended.
@@ -87,22 +89,23 @@ pub struct ServeConfig {
     pub http_cors_origins: Vec<String>,
 }
 
+/// What the `serve` flags default to ([`defaults`]); no TLS, tokens or CORS origins.
 impl Default for ServeConfig {
     fn default() -> Self {
         ServeConfig {
-            shutdown_grace: Duration::from_secs(10),
-            reload_interval: Duration::from_secs(2),
-            reflection: true,
-            request_timeout: Duration::from_secs(30),
-            message_timeout: Duration::from_secs(5),
-            stream_idle_timeout: Duration::from_secs(60),
-            handshake_timeout: Duration::from_secs(10),
-            max_concurrent_requests: 256,
-            max_open_streams: 128,
-            max_connections: 1024,
-            max_concurrent_streams: 256,
-            max_connection_age: Duration::from_secs(300),
-            max_message_bytes: 64 * 1024,
+            shutdown_grace: defaults::SHUTDOWN_GRACE.value,
+            reload_interval: defaults::RELOAD_INTERVAL.value,
+            reflection: defaults::REFLECTION,
+            request_timeout: defaults::REQUEST_TIMEOUT.value,
+            message_timeout: defaults::MESSAGE_TIMEOUT.value,
+            stream_idle_timeout: defaults::STREAM_IDLE_TIMEOUT.value,
+            handshake_timeout: defaults::HANDSHAKE_TIMEOUT.value,
+            max_concurrent_requests: defaults::MAX_CONCURRENT_REQUESTS,
+            max_open_streams: defaults::MAX_OPEN_STREAMS,
+            max_connections: defaults::MAX_CONNECTIONS,
+            max_concurrent_streams: defaults::MAX_CONCURRENT_STREAMS,
+            max_connection_age: defaults::MAX_CONNECTION_AGE.value,
+            max_message_bytes: defaults::MAX_MESSAGE_BYTES,
             tls: None,
             tokens: None,
             http_tls: None,
