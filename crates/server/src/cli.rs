@@ -16,7 +16,7 @@ use crate::telemetry::{self, LogFormat};
 use crate::tools::diff::DiffInput;
 use crate::tools::{diff_json, diff_text, html};
 use crate::tracing_otel;
-use crate::{Listeners, ServeConfig, auth, convert, defaults, gateway, run, shutdown};
+use crate::{ServeConfig, auth, convert, defaults, gateway, listen, run, shutdown};
 
 /// Maps international professional certificates to Chinese professional title levels.
 #[derive(Debug, Parser)]
@@ -382,18 +382,13 @@ fn serve(args: ServeArgs) -> ExitCode {
     );
     let config = args.config(tls, http_tls, tokens);
     let result = runtime.block_on(async {
-        let listeners = Listeners {
-            grpc: bind(args.listen).await?,
-            metrics: Some(bind(args.metrics_listen).await?),
-            health: match args.health_listen {
-                Some(addr) => Some(bind(addr).await?),
-                None => None,
-            },
-            http: match args.http_listen.0 {
-                Some(addr) => Some(bind(addr).await?),
-                None => None,
-            },
-        };
+        let listeners = listen::bind_all(listen::Addresses {
+            grpc: args.listen,
+            metrics: args.metrics_listen,
+            health: args.health_listen,
+            http: args.http_listen.0,
+        })
+        .await?;
         run(listeners, store, config, shutdown::signal())
             .await
             .map_err(|e| e.to_string())
@@ -408,12 +403,6 @@ fn serve(args: ServeArgs) -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-async fn bind(addr: SocketAddr) -> Result<tokio::net::TcpListener, String> {
-    tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|e| format!("cannot listen on {addr}: {e}"))
 }
 
 fn openapi() -> ExitCode {

@@ -14,6 +14,7 @@ pub mod file_stamp;
 pub mod gateway;
 pub mod health;
 pub mod lifecycle;
+pub mod listen;
 pub mod metrics;
 pub mod observe;
 pub mod page_token;
