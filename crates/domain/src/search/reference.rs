@@ -24,7 +24,7 @@ fn exhaustive(
     filter: &CertificateFilter,
     limit: usize,
 ) -> SearchOutcome {
-    let analyzed = analyze(query.as_str());
+    let analyzed = analyze(&crate::text::to_mainland_terms(query.as_str()));
     let mut query_units = analyzed.distinct_units();
     query_units.truncate(MAX_QUERY_UNITS);
     if query_units.is_empty() || limit == 0 {

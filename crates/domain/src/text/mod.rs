@@ -6,6 +6,12 @@
 //! are dropped. Matching works on *units*: each Latin word, and each CJK bigram (a CJK run of
 //! one character is a unigram), because Chinese is not written with spaces.
 
+mod regional;
+mod script;
+
+pub use regional::to_mainland_terms;
+pub use script::simplified;
+
 use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
 
@@ -100,13 +106,17 @@ pub struct UnitRef<'a> {
     pub end: usize,
 }
 
-/// Folds one character of the original text (NFKC, lower case, combining marks dropped) and
-/// passes on what it becomes: none, one or several characters.
+/// Folds one character of the original text (NFKC, lower case, combining marks dropped,
+/// traditional Chinese to simplified) and passes on what it becomes: none, one or several
+/// characters.
 #[inline]
 fn fold(original: char, mut f: impl FnMut(char)) {
     // Fast paths, same result as the general one below.
-    if folds_to_itself(original) {
+    if original.is_ascii() {
         return f(original.to_ascii_lowercase());
+    }
+    if ('\u{4E00}'..='\u{9FFF}').contains(&original) {
+        return f(simplified(original));
     }
     // Full-width ASCII forms (ＡＣＣＡ, （）) are, under NFKC, the ASCII characters 0xFEE0 below.
     if ('\u{FF01}'..='\u{FF5E}').contains(&original)
@@ -118,7 +128,7 @@ fn fold(original: char, mut f: impl FnMut(char)) {
     if is_nfkc_quick(std::iter::once(original)) == IsNormalized::Yes {
         for c in original.to_lowercase() {
             if !is_combining_mark(c) {
-                f(c);
+                f(simplified(c));
             }
         }
         return;
@@ -126,7 +136,7 @@ fn fold(original: char, mut f: impl FnMut(char)) {
     for folded in std::iter::once(original).nfkc() {
         for c in folded.to_lowercase() {
             if !is_combining_mark(c) {
-                f(c);
+                f(simplified(c));
             }
         }
     }
@@ -340,12 +350,6 @@ pub(crate) fn ascii_words(text: &str) -> impl Iterator<Item = (usize, &str)> {
         })
 }
 
-/// ASCII and CJK Unified Ideographs, which NFKC leaves as they are and lower-casing changes
-/// at most by ASCII case: most catalog text, folded without an NFKC iterator per character.
-fn folds_to_itself(c: char) -> bool {
-    c.is_ascii() || ('\u{4E00}'..='\u{9FFF}').contains(&c)
-}
-
 /// Splits text into normalized words, noise removed.
 pub fn words(text: &str) -> Vec<Word> {
     let mut out = Vec::new();
@@ -407,6 +411,7 @@ mod tests {
                         if is_combining_mark(c) {
                             continue;
                         }
+                        let c = simplified(c);
                         let class = if is_cjk(c) {
                             Some(true)
                         } else if c.is_alphanumeric() {
@@ -569,23 +574,34 @@ mod tests {
     }
 
     #[test]
-    fn characters_that_fold_to_themselves_do() {
+    fn the_fast_paths_of_fold_agree_with_nfkc_and_lower_case() {
+        // ASCII and the CJK Unified Ideographs: NFKC leaves them as they are and lower-casing
+        // changes at most ASCII case; the fast paths skip both and only fold the script.
         let chars = (0..0x80).chain(0x4E00..=0x9FFF).filter_map(char::from_u32);
         for c in chars {
-            assert!(folds_to_itself(c));
-            let folded: String = std::iter::once(c)
+            let general: String = std::iter::once(c)
                 .nfkc()
                 .flat_map(char::to_lowercase)
+                .map(simplified)
                 .collect();
-            assert_eq!(folded, c.to_ascii_lowercase().to_string(), "{c:?}");
+            let mut fast = String::new();
+            fold(c, |c| fast.push(c));
+            assert_eq!(fast, general, "{c:?}");
         }
-        assert!(!folds_to_itself('\u{F900}') && !folds_to_itself('Ａ'));
+    }
+
+    #[test]
+    fn traditional_text_is_analysed_as_its_simplified_form_at_the_same_offsets() {
+        let traditional = analyze("ＩＥＥＥ會士證書");
+        let simplified = analyze("ＩＥＥＥ会士证书");
+        assert_eq!(traditional, simplified);
+        assert_eq!(normalize("英國皇家化學會 會員"), "英国皇家化学会 会员");
     }
 
     proptest::proptest! {
         #[test]
         fn allocation_free_analysis_equals_the_reference(
-            text in "(\\PC|[\u{FF00}-\u{FF65}]|[aA0 ＡＣＦｆ证书持证人认证持有精算师华为会员-（）.éﬁ㈱Ⅻİ\u{0301}\u{3000}]|certified|the|Of){0,40}"
+            text in "(\\PC|[\u{FF00}-\u{FF65}]|[aA0 ＡＣＦｆ证书持证人认证持有精算师华为会员證書認證會員華為師-（）.éﬁ㈱Ⅻİ\u{0301}\u{3000}]|certified|the|Of){0,40}"
         ) {
             proptest::prop_assert_eq!(analyze(&text), reference::analyze(&text));
             proptest::prop_assert_eq!(words(&text), reference::words(&text));
