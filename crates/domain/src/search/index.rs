@@ -347,10 +347,10 @@ impl SearchIndex {
     /// per unit, and for ASCII text (most names) word by word ([`ascii_words`]).
     pub(super) fn push_key_units(&mut self, text: &str) -> Option<String> {
         let start = self.key_units.len();
-        let compact = if text.is_ascii() {
+        let compact = if let Some(words) = ascii_words(text) {
             let mut compact = String::with_capacity(text.len());
             let mut word = String::new();
-            for (_, raw) in ascii_words(text) {
+            for (_, raw) in words {
                 word.clear();
                 word.extend(raw.chars().map(|c| c.to_ascii_lowercase()));
                 let id = self.intern(&word);
