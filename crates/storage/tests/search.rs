@@ -72,6 +72,19 @@ const TOP_HITS: &[(&str, &str, bool)] = &[
     ("CIA", "cia", true),
     ("DELTA", "delta", true),
     ("CIBEP", "cibep", true),
+    // Traditional script, pasted text, dotted letters, grade words (issue 16).
+    ("ACCA資深會員", "fcca", true),
+    ("英國皇家化學會會員", "rsc-member", true),
+    ("華為數通網路專家認證", "hcie-datacom", true),
+    ("ACM高级会员\n证书", "acm-senior-member", true),
+    ("• IEEE\tFellow ★", "ieee-fellow", true),
+    ("c.i.a.", "cia", true),
+    ("C I S A", "cisa", true),
+    ("h.c.i.e.-datacom", "hcie-datacom", true),
+    ("ACCA会员", "acca", true),
+    ("SOA Associate", "asa", true),
+    ("Huawei Certified ICT Expert", "hcie-datacom", false),
+    ("LEED认证专佳", "leed-ap", false),
     ("人工智能训练师（高级）", "ai-trainer-senior", true),
     ("人工智能训练师(高级)", "ai-trainer-senior", true),
     (
@@ -169,6 +182,71 @@ fn partial_queries_return_every_matching_entry_and_say_they_are_ambiguous() {
     let hcie = search(&catalog, "HCIE", 10);
     assert_eq!(hcie.hits.len(), 6);
     assert!(hcie.ambiguous);
+}
+
+#[test]
+fn a_query_naming_an_issuer_returns_its_entries_flagged_ambiguous() {
+    let catalog = catalog();
+    for (query, expected) in [
+        (
+            "国际计算机协会",
+            &[
+                "acm-fellow",
+                "acm-distinguished-member",
+                "acm-senior-member",
+            ][..],
+        ),
+        (
+            "Association for Computing Machinery",
+            &[
+                "acm-fellow",
+                "acm-distinguished-member",
+                "acm-senior-member",
+            ],
+        ),
+        (
+            "華為技術有限公司",
+            &["hcie-ai-solution-architect", "hcie-datacom"],
+        ),
+    ] {
+        let outcome = search(&catalog, query, 2.max(expected.len()));
+        assert_eq!(
+            ids(&catalog, &outcome)[..expected.len()],
+            *expected,
+            "{query}"
+        );
+        assert!(outcome.ambiguous && outcome.sure_hit().is_none(), "{query}");
+        let hit = &outcome.hits[0];
+        assert_eq!(hit.field.as_str(), "issuers");
+        let text = hit.field.text(&catalog.certificates()[hit.cert]);
+        assert_eq!(hit.highlights[..], [(0, text.chars().count())]);
+    }
+    // An issuer of one entry names it, but not for sure: a body is not a certificate.
+    let outcome = search(&catalog, "英国工程技术学会", 5);
+    assert_eq!(ids(&catalog, &outcome)[0], "iet-fellow");
+    assert!(!outcome.ambiguous && outcome.sure_hit().is_none());
+}
+
+#[test]
+fn lower_grades_of_listed_bodies_never_make_a_sure_hit() {
+    let catalog = catalog();
+    for query in [
+        "IEEE Student Member",
+        "IEEE学生会员",
+        "ACCA Student",
+        "ACCA Affiliate",
+        "ACM Associate",
+        "IEEE会员",
+        "英國皇家化學會準會員",
+        "A.M.R.S.C.",
+    ] {
+        let outcome = search(&catalog, query, 5);
+        assert!(
+            outcome.sure_hit().is_none(),
+            "{query}: {:?}",
+            ids(&catalog, &outcome)
+        );
+    }
 }
 
 #[test]
@@ -370,4 +448,44 @@ mod corpus {
             misses.join("\n")
         );
     }
+}
+
+/// One wrong character anywhere in a Chinese name of four characters or more (a homophone
+/// from a pinyin input method) still finds the entry among the first five, never as a sure hit.
+#[test]
+fn one_wrong_character_in_a_long_chinese_name_still_finds_the_entry() {
+    let catalog = catalog();
+    let mut checked = 0;
+    let mut misses = Vec::new();
+    for cert in catalog.certificates() {
+        let names = std::iter::once(&cert.name_zh).chain(cert.aliases.iter());
+        for name in names {
+            let chars: Vec<char> = name.chars().collect();
+            let cjk: Vec<usize> = (0..chars.len())
+                .filter(|&i| certequiv_domain::text::is_cjk(chars[i]))
+                .collect();
+            if cjk.len() < 4 {
+                continue;
+            }
+            for &at in &cjk {
+                let mut typo = chars.clone();
+                // A character no entry uses: the query holds one unknown character.
+                typo[at] = '龘';
+                let query: String = typo.into_iter().collect();
+                let outcome = search(&catalog, &query, 5);
+                checked += 1;
+                assert!(outcome.sure_hit().is_none(), "{query:?} made a sure hit");
+                if !ids(&catalog, &outcome).contains(&cert.id) {
+                    misses.push(format!("{query:?} -> {:?}", ids(&catalog, &outcome)));
+                }
+            }
+        }
+    }
+    assert!(checked > 300, "{checked}");
+    assert!(
+        misses.is_empty(),
+        "{} of {checked}:\n{}",
+        misses.len(),
+        misses.join("\n")
+    );
 }
