@@ -53,6 +53,26 @@ impl DomesticQualification {
     pub fn from_label_zh(label: &str) -> Option<DomesticQualification> {
         Self::ALL.into_iter().find(|q| q.label_zh() == label)
     }
+
+    /// Whether holding `self` meets a requirement of `required`: the same qualification, or a
+    /// higher one of the same series. In the accounting series the senior qualification is
+    /// only open to holders of the intermediate one, so it meets a requirement of it.
+    pub fn meets(self, required: DomesticQualification) -> bool {
+        use DomesticQualification::{IntermediateAccounting, SeniorAccounting};
+        self == required || (self == SeniorAccounting && required == IntermediateAccounting)
+    }
+
+    /// Of `held`, the qualification that meets `required`: `required` itself when held, else
+    /// a higher one of its series.
+    pub fn met_by(
+        required: DomesticQualification,
+        held: &[DomesticQualification],
+    ) -> Option<DomesticQualification> {
+        held.iter()
+            .copied()
+            .find(|&h| h == required)
+            .or_else(|| held.iter().copied().find(|h| h.meets(required)))
+    }
 }
 
 /// A rule of one entry, with the remark sentence it rests on.
@@ -102,5 +122,37 @@ mod tests {
             assert_eq!(DomesticQualification::from_label_zh(q.label_zh()), Some(q));
         }
         assert_eq!(DomesticQualification::from_label_zh("会计"), None);
+    }
+
+    #[test]
+    fn a_higher_qualification_of_the_same_series_meets_a_lower_requirement() {
+        use DomesticQualification::*;
+        // (held, required, meets)
+        for (held, required, meets) in [
+            (IntermediateAccounting, IntermediateAccounting, true),
+            (SeniorAccounting, IntermediateAccounting, true),
+            (SeniorAccounting, SeniorAccounting, true),
+            (IntermediateAccounting, SeniorAccounting, false),
+            (SeniorAccounting, CicpaExam, false),
+            (CicpaExam, IntermediateAccounting, false),
+            (BicpaRegistration, CicpaExam, false),
+        ] {
+            assert_eq!(held.meets(required), meets, "{held:?} for {required:?}");
+        }
+        assert_eq!(
+            DomesticQualification::met_by(IntermediateAccounting, &[SeniorAccounting]),
+            Some(SeniorAccounting)
+        );
+        assert_eq!(
+            DomesticQualification::met_by(
+                IntermediateAccounting,
+                &[SeniorAccounting, IntermediateAccounting]
+            ),
+            Some(IntermediateAccounting)
+        );
+        assert_eq!(
+            DomesticQualification::met_by(SeniorAccounting, &[IntermediateAccounting]),
+            None
+        );
     }
 }

@@ -525,3 +525,82 @@ fn explanation_names_the_certificate_level_and_conditions() {
         result.explanation_en
     );
 }
+
+/// Each entry whose remark asks for a domestic accounting qualification to apply higher, with
+/// the qualifications an applicant holds: (entry, held, status of the condition, whether the
+/// explanation says a higher qualification was counted). A higher qualification of the series
+/// meets a requirement of a lower one (高级 presupposes 中级); a lower one never meets a higher.
+#[test]
+fn each_accounting_entry_counts_a_higher_domestic_qualification() {
+    let catalog = catalog();
+    let rows: &[(&str, &[DomesticQualification], ConditionStatus, bool)] = &[
+        ("fcca", &[SeniorAccounting], YES, false),
+        ("fcca", &[IntermediateAccounting], NO, false),
+        ("fcca", &[], NO, false),
+        ("acca", &[IntermediateAccounting], YES, false),
+        ("acca", &[SeniorAccounting], YES, true),
+        (
+            "acca",
+            &[SeniorAccounting, IntermediateAccounting],
+            YES,
+            false,
+        ),
+        ("acca", &[CicpaExam], NO, false),
+        ("cpa-australia", &[IntermediateAccounting], YES, false),
+        ("cpa-australia", &[SeniorAccounting], YES, true),
+        ("cpa-australia", &[], NO, false),
+    ];
+    let with_rule: Vec<&str> = catalog
+        .certificates()
+        .iter()
+        .filter(|c| {
+            c.rules.iter().any(|r| {
+                matches!(
+                    r,
+                    certequiv_domain::rules::Rule::DomesticAccountingForHigherTitle { .. }
+                )
+            })
+        })
+        .map(|c| c.id.as_str())
+        .collect();
+    for id in &with_rule {
+        assert!(rows.iter().any(|(r, ..)| r == id), "no row for {id}");
+    }
+    for &(id, held, status, higher) in rows {
+        let cert = catalog.certificates().iter().find(|c| c.id == id).unwrap();
+        let applicant = Applicant {
+            work_field: Some("会计".into()),
+            target: Some(if cert.title_level == Intermediate {
+                AssociateSenior
+            } else {
+                Senior
+            }),
+            basic_conditions: CONFIRMED,
+            domestic_qualifications: held.to_vec(),
+            intends_cpa_practice_in_beijing: false,
+        };
+        let result = evaluate(&catalog, &[Claim::CertificateId(id.into())], &applicant).unwrap();
+        let condition = result
+            .conditions
+            .iter()
+            .find(|c| c.code == ACCOUNTING)
+            .unwrap_or_else(|| panic!("{id}: no {ACCOUNTING}"));
+        assert_eq!(condition.status, status, "{id} holding {held:?}");
+        assert_eq!(
+            condition.description_zh.contains("高于所要求的"),
+            higher,
+            "{id} holding {held:?}: {}",
+            condition.description_zh
+        );
+        assert_eq!(
+            condition.description_en.contains("is above"),
+            higher,
+            "{id}"
+        );
+        let quoted = condition.quote.text(cert);
+        assert!(
+            cert.remark.contains(quoted) && quoted.contains("会计专业技术资格"),
+            "{id}"
+        );
+    }
+}

@@ -65,22 +65,25 @@ pub(super) fn certificate_conditions(
                 let Some(target) = applicant.target.filter(|t| *t > level) else {
                     continue;
                 };
-                let held = requires
+                let held = &applicant.domestic_qualifications;
+                let met: Vec<Option<DomesticQualification>> = requires
                     .iter()
-                    .all(|q| applicant.domestic_qualifications.contains(q));
+                    .map(|&q| DomesticQualification::met_by(q, held))
+                    .collect();
+                let (higher_zh, higher_en) = higher_held(requires, &met);
                 out.push(Condition {
                     code: codes::DOMESTIC_ACCOUNTING_QUALIFICATION_FOR_HIGHER_TITLE,
                     description_zh: format!(
-                        "申报高一级职称（{}）需取得{}。",
+                        "申报高一级职称（{}）需取得{}。{higher_zh}",
                         target.label_zh(),
                         labels_zh(requires)
                     ),
                     description_en: format!(
-                        "Applying for a higher title ({}) requires {}.",
+                        "Applying for a higher title ({}) requires {}.{higher_en}",
                         target.label_en(),
                         labels_en(requires)
                     ),
-                    status: status_of(held),
+                    status: status_of(met.iter().all(Option::is_some)),
                     cert: i,
                     quote: quote(),
                     // Governs the application above the certificate's level, which
@@ -236,6 +239,32 @@ fn status_of(held: bool) -> ConditionStatus {
     } else {
         ConditionStatus::NotSatisfied
     }
+}
+
+/// What the description adds when a requirement is met by a higher qualification than the
+/// one named: which is held, and why it counts (zh, en); empty otherwise.
+fn higher_held(
+    requires: &[DomesticQualification],
+    met: &[Option<DomesticQualification>],
+) -> (String, String) {
+    let (mut zh, mut en) = (String::new(), String::new());
+    for (&required, held) in requires.iter().zip(met) {
+        if let Some(held) = held.filter(|&h| h != required) {
+            zh.push_str(&format!(
+                "申请人持有{}，高于所要求的{}（取得{}须先具备{}），视为满足。",
+                held.label_zh(),
+                required.label_zh(),
+                held.label_zh(),
+                required.label_zh()
+            ));
+            en.push_str(&format!(
+                " The applicant holds {}, which is above {} and open only to its holders, so the requirement is met.",
+                held.label_en(),
+                required.label_en()
+            ));
+        }
+    }
+    (zh, en)
 }
 
 fn labels_zh(quals: &[DomesticQualification]) -> String {

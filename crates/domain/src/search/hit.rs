@@ -26,14 +26,16 @@ impl MatchKind {
     }
 }
 
-/// A field of a certificate that is a key of the index (a name, an abbreviation or an alias):
-/// what a result matched.
+/// The field of a certificate a result matched: a key of the index (a name, an abbreviation or
+/// an alias), or the name of one of its issuers when the query names the issuer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyField {
     NameZh,
     NameEn,
     Abbreviation(usize),
     Alias(usize),
+    IssuerZh(usize),
+    IssuerEn(usize),
 }
 
 impl KeyField {
@@ -43,6 +45,7 @@ impl KeyField {
             KeyField::NameEn => "name_en",
             KeyField::Abbreviation(_) => "abbreviations",
             KeyField::Alias(_) => "aliases",
+            KeyField::IssuerZh(_) | KeyField::IssuerEn(_) => "issuers",
         }
     }
 
@@ -53,6 +56,8 @@ impl KeyField {
             KeyField::NameEn => &cert.name_en,
             KeyField::Abbreviation(i) => cert.abbreviations.get(i).map_or("", |s| s),
             KeyField::Alias(i) => cert.aliases.get(i).map_or("", |s| s),
+            KeyField::IssuerZh(i) => cert.issuers.get(i).map_or("", |s| &s.name_zh),
+            KeyField::IssuerEn(i) => cert.issuers.get(i).map_or("", |s| &s.name_en),
         }
     }
 
@@ -61,6 +66,7 @@ impl KeyField {
             KeyField::NameZh | KeyField::NameEn => MatchKind::Exact,
             KeyField::Abbreviation(_) => MatchKind::Abbreviation,
             KeyField::Alias(_) => MatchKind::Alias,
+            KeyField::IssuerZh(_) | KeyField::IssuerEn(_) => MatchKind::Partial,
         }
     }
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use super::highlight::{KEEP_SPANS_BYTES, Span};
 use super::hit::{KeyClash, KeyField};
+use super::issuer::{IssuerName, issuer_names};
 use super::prepare::MIN_FUZZY_CHARS;
 use super::{FastMap, deletion, hash_str};
 use crate::budget::BudgetedSlots;
@@ -14,6 +15,18 @@ use crate::model::Certificate;
 use crate::text::{
     analyze, ascii_words, compact, compact_equals, for_each_unit_with_compact, normalize,
 };
+
+/// Membership grades as the list writes them in English and in Chinese. An entry whose texts
+/// name a grade in one language has the other's words in its context too, so "ACCA会员" finds
+/// the entry named "ACCA Member" as surely as "ACCA Member" does. Only the grades of the list;
+/// the lower grades that are not on it (Student, Affiliate, 学生会员) are left out on purpose.
+const GRADES: &[(&str, &str)] = &[
+    ("member", "会员"),
+    ("fellow", "会士"),
+    ("senior member", "高级会员"),
+    ("distinguished member", "杰出会员"),
+    ("associate", "准会员"),
+];
 
 /// Postings hold `layer << KEY_BITS | key id`, where the layer is the key's number of units
 /// (capped at [`MAX_LAYER`]): sorted, a posting list runs by key length, then key id.
@@ -76,6 +89,12 @@ pub struct SearchIndex {
     pub(super) context_posting_starts: Vec<u32>,
     /// Per certificate: its issuer names normalized, one per line, for the issuer filter.
     pub(super) issuers: Vec<Arc<str>>,
+    /// Every issuer name of every entry, for queries that name an issuer.
+    pub(super) issuer_names: Vec<IssuerName>,
+    /// Per certificate: which of `issuer_vocab` is the sorted vocabulary of its issuers' names
+    /// (entries of the same bodies share one), for brand words.
+    pub(super) issuer_vocab_of: Vec<u32>,
+    pub(super) issuer_vocab: Vec<Box<[u32]>>,
     /// Per certificate: where each unit of each of its keys is in the key's text, for
     /// highlights. Made the first time one of the entry's hits is shown, so the text is
     /// analysed once per catalog load, within [`KEEP_SPANS_BYTES`]; past that, an entry's
@@ -98,6 +117,7 @@ impl SearchIndex {
         index.build_context_postings(certs.len());
         index.build_deletes();
         index.issuers = normalized_issuers(certs);
+        index.issuer_names = issuer_names(certs);
         index.spans = BudgetedSlots::new(certs.len(), KEEP_SPANS_BYTES);
         Ok(index)
     }
@@ -107,6 +127,8 @@ impl SearchIndex {
     fn add_keys_and_contexts(&mut self, certs: &[Certificate]) {
         // Issuers, countries and fields repeat across entries: analyze each text once.
         let mut extra_units: FastMap<&str, Box<[u32]>> = FastMap::default();
+        let mut issuer_sets: FastMap<Vec<&str>, u32> = FastMap::default();
+        let grades = self.grade_synonyms();
         let mut context: Vec<u32> = Vec::new();
         // Every name, abbreviation and alias makes at most one key.
         let most_keys: usize = certs
@@ -142,10 +164,32 @@ impl SearchIndex {
                 });
                 self.exact.push((hash_str(&compact), key_id));
             }
-            let extra = cert
+            let issuer_names: Vec<&str> = cert
                 .issuers
                 .iter()
                 .flat_map(|i| [&*i.name_zh, &*i.name_en])
+                .collect();
+            let issuer_set = match issuer_sets.get(&issuer_names) {
+                Some(&set) => set,
+                None => {
+                    let mut vocab: Vec<u32> = Vec::new();
+                    for name in &issuer_names {
+                        for unit in analyze(name).distinct_units() {
+                            vocab.push(self.intern(unit));
+                        }
+                    }
+                    vocab.sort_unstable();
+                    vocab.dedup();
+                    let set = self.issuer_vocab.len() as u32;
+                    self.issuer_vocab.push(vocab.into_boxed_slice());
+                    issuer_sets.insert(issuer_names.clone(), set);
+                    set
+                }
+            };
+            self.issuer_vocab_of.push(issuer_set);
+            let extra = issuer_names
+                .iter()
+                .copied()
                 .chain(std::iter::once(&*cert.country_or_region))
                 .chain(cert.fields.iter().map(|f| &**f));
             for text in extra {
@@ -164,6 +208,17 @@ impl SearchIndex {
             }
             context.sort_unstable();
             context.dedup();
+            let synonyms = grades.iter().filter_map(|(when, add)| {
+                when.iter()
+                    .all(|u| context.binary_search(u).is_ok())
+                    .then_some(add)
+            });
+            let added: Vec<u32> = synonyms.flatten().copied().collect();
+            if !added.is_empty() {
+                context.extend(added);
+                context.sort_unstable();
+                context.dedup();
+            }
             self.context.extend_from_slice(&context);
         }
         self.cert_keys.push(self.keys.len() as u32);
@@ -347,10 +402,10 @@ impl SearchIndex {
     /// per unit, and for ASCII text (most names) word by word ([`ascii_words`]).
     pub(super) fn push_key_units(&mut self, text: &str) -> Option<String> {
         let start = self.key_units.len();
-        let compact = if text.is_ascii() {
+        let compact = if let Some(words) = ascii_words(text) {
             let mut compact = String::with_capacity(text.len());
             let mut word = String::new();
-            for (_, raw) in ascii_words(text) {
+            for (_, raw) in words {
                 word.clear();
                 word.extend(raw.chars().map(|c| c.to_ascii_lowercase()));
                 let id = self.intern(&word);
@@ -395,6 +450,33 @@ impl SearchIndex {
     pub(super) fn layer_runs_of(&self, vocab: u32) -> &[u32] {
         let v = vocab as usize;
         &self.layer_runs[self.layer_run_starts[v] as usize..self.layer_run_starts[v + 1] as usize]
+    }
+
+    /// The sorted vocabulary of `cert`'s issuers' names.
+    pub(super) fn issuer_vocab_of(&self, cert: u32) -> &[u32] {
+        let set = self.issuer_vocab_of[cert as usize];
+        &self.issuer_vocab[set as usize]
+    }
+
+    /// The grade words in one language as units, each with the units of the same grade in
+    /// the other (see [`GRADES`]): (units an entry's texts hold, units its context gains).
+    fn grade_synonyms(&mut self) -> Vec<(Vec<u32>, Vec<u32>)> {
+        let mut pairs = Vec::with_capacity(2 * GRADES.len());
+        for &(english, chinese) in GRADES {
+            let english: Vec<u32> = analyze(english)
+                .distinct_units()
+                .into_iter()
+                .map(|u| self.intern(u))
+                .collect();
+            let chinese: Vec<u32> = analyze(chinese)
+                .distinct_units()
+                .into_iter()
+                .map(|u| self.intern(u))
+                .collect();
+            pairs.push((english.clone(), chinese.clone()));
+            pairs.push((chinese, english));
+        }
+        pairs
     }
 
     pub(super) fn context_of(&self, cert: u32) -> &[u32] {

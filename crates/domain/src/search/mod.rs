@@ -16,12 +16,14 @@
 //! - `small` and `pruned`: the two ways to find the best entries — score every entry the
 //!   postings name (few postings), or a walk that skips entries that cannot place
 //!   (MaxScore); `reference` (tests) scores exhaustively, and tests check both agree with it;
-//! - `highlight`: which characters of the matched text the query matched.
+//! - `highlight`: which characters of the matched text the query matched;
+//! - `issuer`: a query that names an issuer puts that issuer's entries first.
 
 pub mod filter;
 mod highlight;
 pub mod hit;
 mod index;
+mod issuer;
 mod prepare;
 mod pruned;
 pub mod query;
@@ -92,7 +94,16 @@ impl SearchIndex {
         } else {
             self.rank_pruned(certs, &prepared, filter, limit)
         };
-        self.finish(certs, &prepared, ranked, filter, limit, highlights)
+        let mut outcome = self.finish(certs, &prepared, ranked, filter, limit, highlights);
+        self.with_issuer_entries(
+            certs,
+            query.compact(),
+            filter,
+            limit,
+            highlights,
+            &mut outcome,
+        );
+        outcome
     }
 
     /// Postings of all the query's lists.

@@ -14,6 +14,8 @@ pub(super) const MAX_QUERY_UNITS: usize = 32;
 /// Prefix expansions per query word, so a short prefix cannot fan out over a huge vocabulary.
 const MAX_PREFIX_EXPANSIONS: usize = 16;
 const MIN_PREFIX_CHARS: usize = 3;
+/// Bigrams a CJK bigram with one wrong character may stand for, at most.
+const MAX_CJK_SUBSTITUTES: usize = 16;
 pub(super) const MIN_FUZZY_CHARS: usize = 4;
 
 impl SearchIndex {
@@ -66,6 +68,9 @@ impl SearchIndex {
     pub(super) fn expand(&self, unit: &str, exact: Option<u32>, out: &mut Vec<(u32, f64)>) {
         out.extend(exact.map(|id| (id, QUALITY_EXACT)));
         if unit.chars().any(crate::text::is_cjk) {
+            if exact.is_none() {
+                self.expand_cjk_substitution(unit, out);
+            }
             return;
         }
         let chars = unit.chars().count();
@@ -117,6 +122,35 @@ impl SearchIndex {
                 }
             }
         }
+    }
+}
+
+impl SearchIndex {
+    /// A CJK bigram no text of the catalog holds is most likely one wrong character, such as a
+    /// homophone a pinyin input method put in (专佳 for 专家): it matches, by typo tolerance, the
+    /// bigrams that start with its first character (at most [`MAX_CJK_SUBSTITUTES`], in text
+    /// order). The bigram before the wrong character keeps its first, so one substitution
+    /// anywhere but at the start of a word is tolerated; the bigrams around it still match.
+    fn expand_cjk_substitution(&self, unit: &str, out: &mut Vec<(u32, f64)>) {
+        let mut chars = unit.chars();
+        let (Some(first), Some(second), None) = (chars.next(), chars.next(), chars.next()) else {
+            return;
+        };
+        if !crate::text::is_cjk(first) || !crate::text::is_cjk(second) {
+            return;
+        }
+        let prefix = &unit[..first.len_utf8()];
+        let start = self
+            .sorted_vocab
+            .partition_point(|&id| &*self.texts[id as usize] < prefix);
+        out.extend(
+            self.sorted_vocab[start..]
+                .iter()
+                .take_while(|&&id| self.texts[id as usize].starts_with(prefix))
+                .filter(|&&id| self.texts[id as usize].chars().count() == 2)
+                .take(MAX_CJK_SUBSTITUTES)
+                .map(|&id| (id, QUALITY_FUZZY)),
+        );
     }
 }
 

@@ -3,12 +3,13 @@
 
 use smallvec::SmallVec;
 
-use crate::text::for_each_unit_with_compact;
+use crate::text::{for_each_unit_with_compact, to_mainland_terms};
 
 /// Longest query accepted, in characters.
 pub const MAX_QUERY_CHARS: usize = 256;
-/// A search query: trimmed, non-empty, at most [`MAX_QUERY_CHARS`] characters, no control
-/// characters.
+/// A search query: whitespace (line breaks and tabs of pasted text included) folded to single
+/// spaces, trimmed, non-empty, at most [`MAX_QUERY_CHARS`] characters, and no character that
+/// cannot be text (NUL, the other C0 controls, DEL).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueryText(String);
 
@@ -19,32 +20,45 @@ pub enum QueryError {
     Empty,
     #[error("must be at most {max} characters, got {got}")]
     TooLong { max: usize, got: usize },
-    #[error("must not contain control characters")]
-    ControlCharacter,
+    #[error("must not contain control characters other than whitespace (found U+{0:04X})")]
+    ControlCharacter(u32),
 }
 
 impl QueryText {
     pub fn parse(text: &str) -> Result<QueryText, QueryError> {
-        let trimmed = text.trim();
-        if trimmed.is_empty() {
+        if let Some(c) = text.chars().find(|&c| cannot_be_text(c)) {
+            return Err(QueryError::ControlCharacter(c as u32));
+        }
+        let mut folded = String::with_capacity(text.len());
+        for word in text.split(char::is_whitespace).filter(|w| !w.is_empty()) {
+            if !folded.is_empty() {
+                folded.push(' ');
+            }
+            folded.push_str(word);
+        }
+        if folded.is_empty() {
             return Err(QueryError::Empty);
         }
-        let chars = trimmed.chars().count();
+        let chars = folded.chars().count();
         if chars > MAX_QUERY_CHARS {
             return Err(QueryError::TooLong {
                 max: MAX_QUERY_CHARS,
                 got: chars,
             });
         }
-        if trimmed.chars().any(char::is_control) {
-            return Err(QueryError::ControlCharacter);
-        }
-        Ok(QueryText(trimmed.to_owned()))
+        Ok(QueryText(folded))
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// NUL, the C0 controls other than whitespace (tab, line feed, vertical tab, form feed,
+/// carriage return) and DEL: bytes no pasted text holds. C1 controls (U+0080–U+009F) are let
+/// through: mis-decoded Windows-1252 quotes land there, and search reads them as separators.
+fn cannot_be_text(c: char) -> bool {
+    (c < ' ' && !c.is_whitespace()) || c == '\u{7f}'
 }
 
 /// A query's distinct units, in first-seen order, and its compact form (its words without
@@ -59,10 +73,12 @@ pub struct AnalyzedQuery {
 }
 
 impl AnalyzedQuery {
+    /// The query's units, regional terms first put in the list's words (網路 → 网络).
     pub fn of(query: &QueryText) -> AnalyzedQuery {
-        let mut texts = String::with_capacity(2 * query.as_str().len());
+        let text = to_mainland_terms(query.as_str());
+        let mut texts = String::with_capacity(2 * text.len());
         let mut ends: SmallVec<[u32; 32]> = SmallVec::new();
-        let compact = for_each_unit_with_compact(query.as_str(), |unit| {
+        let compact = for_each_unit_with_compact(&text, |unit| {
             let mut start = 0;
             for &end in &ends {
                 if texts[start..end as usize] == *unit.text {
@@ -122,12 +138,39 @@ mod tests {
         ));
         assert_eq!(
             QueryText::parse("a\u{0}b"),
-            Err(QueryError::ControlCharacter)
+            Err(QueryError::ControlCharacter(0))
+        );
+        assert_eq!(
+            QueryText::parse("FCCA\u{7}"),
+            Err(QueryError::ControlCharacter(7))
         );
         assert_eq!(
             QueryText::parse(&"字".repeat(256)).map(|q| q.as_str().chars().count()),
             Ok(256)
         );
+    }
+
+    #[test]
+    fn pasted_whitespace_folds_to_single_spaces() {
+        for (pasted, folded) in [
+            ("ACM高级会员\n证书", "ACM高级会员 证书"),
+            ("ACM高级会员\r\n证书", "ACM高级会员 证书"),
+            ("\tIEEE\t\tFellow\n", "IEEE Fellow"),
+            ("CFA\u{a0}\u{3000}证书", "CFA 证书"),
+            ("Senior\u{2028}Member\u{85}", "Senior Member"),
+            ("FRM\u{0b}\u{0c}", "FRM"),
+            ("\u{93}CIA\u{94}", "\u{93}CIA\u{94}"),
+        ] {
+            assert_eq!(QueryText::parse(pasted).map(|q| q.0), Ok(folded.into()));
+        }
+        assert_eq!(QueryText::parse("\n\t \r\n"), Err(QueryError::Empty));
+        assert_eq!(
+            QueryText::parse("CIA\u{7f}"),
+            Err(QueryError::ControlCharacter(0x7f))
+        );
+        // The length limit counts the folded query: a wrapped cell is not longer for its breaks.
+        let wrapped = format!("{}\n\n\n\n{}", "字".repeat(128), "字".repeat(127));
+        assert!(QueryText::parse(&wrapped).is_ok());
     }
 
     proptest::proptest! {
@@ -137,7 +180,7 @@ mod tests {
         ) {
             if let Ok(query) = QueryText::parse(&text) {
                 let analyzed = AnalyzedQuery::of(&query);
-                let reference = analyze(query.as_str());
+                let reference = analyze(&to_mainland_terms(query.as_str()));
                 let units: Vec<&str> = analyzed.units().collect();
                 proptest::prop_assert_eq!(units, reference.distinct_units());
                 proptest::prop_assert_eq!(analyzed.compact(), reference.compact.as_str());

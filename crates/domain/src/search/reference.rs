@@ -13,7 +13,7 @@ use crate::text::{analyze, for_each_unit};
 use index::KEY_MASK;
 use prepare::MAX_QUERY_UNITS;
 use pruned::Run;
-use score::{Candidate, KeyAcc, SCORE_ABBREVIATION, SCORE_ALIAS, SCORE_CONTEXT_MAX, SCORE_EXACT};
+use score::{Candidate, KeyAcc, SCORE_ABBREVIATION, SCORE_ALIAS, SCORE_EXACT};
 
 /// Search as it was before MaxScore: every key that shares a unit with the query is
 /// scored. The reference the fast search must equal, result for result.
@@ -24,7 +24,7 @@ fn exhaustive(
     filter: &CertificateFilter,
     limit: usize,
 ) -> SearchOutcome {
-    let analyzed = analyze(query.as_str());
+    let analyzed = analyze(&crate::text::to_mainland_terms(query.as_str()));
     let mut query_units = analyzed.distinct_units();
     query_units.truncate(MAX_QUERY_UNITS);
     if query_units.is_empty() || limit == 0 {
@@ -47,6 +47,8 @@ fn exhaustive(
         }
     }
     let mut best: HashMap<u32, Candidate> = HashMap::new();
+    // Per certificate, the best partial score of its keys.
+    let mut partial: HashMap<u32, f64> = HashMap::new();
     let whole_key = index.whole_key(certs, &analyzed.compact);
     if let Some(key_id) = whole_key {
         let key = &index.keys[key_id as usize];
@@ -67,6 +69,9 @@ fn exhaustive(
     }
     for (&key_id, acc) in &accs {
         let key = &index.keys[key_id as usize];
+        let part = score::partial_candidate(key_id, index.units(key).len(), acc, query_vocab.len());
+        let best_part = partial.entry(key.cert).or_insert(0.0);
+        *best_part = best_part.max(part.score);
         let candidate = index.score(key_id, key, acc, &query_vocab);
         match best.get(&key.cert) {
             Some(current) if !candidate.beats(current) => {}
@@ -79,12 +84,11 @@ fn exhaustive(
         if candidate.score >= SURE_HIT {
             continue;
         }
-        let context = index.context_of(cert);
-        let covered = query_vocab
-            .iter()
-            .filter(|v| v.is_some_and(|v| context.binary_search(&v).is_ok()))
-            .count();
-        let context_score = SCORE_CONTEXT_MAX * covered as f64 / query_vocab.len() as f64;
+        let context_score = index.context_score(
+            cert,
+            &query_vocab,
+            partial.get(&cert).copied().unwrap_or(0.0),
+        );
         if context_score > candidate.score {
             candidate.score = context_score;
             candidate.kind = MatchKind::Partial;
@@ -120,7 +124,9 @@ fn exhaustive(
             }
         })
         .collect();
-    SearchOutcome { hits, ambiguous }
+    let mut outcome = SearchOutcome { hits, ambiguous };
+    index.with_issuer_entries(certs, &analyzed.compact, filter, limit, true, &mut outcome);
+    outcome
 }
 
 /// Three entries of the real list, for small tests.
@@ -157,15 +163,18 @@ pub(super) fn assert_same_as_exhaustive(
     );
     let analyzed = AnalyzedQuery::of(&query);
     if let Some(prepared) = index.prepare(certs, &analyzed) {
+        let compact = analyzed.compact();
         let ranked = index.rank_pruned(certs, &prepared, filter, limit);
-        let pruned = index.finish(certs, &prepared, ranked, filter, limit, true);
+        let mut pruned = index.finish(certs, &prepared, ranked, filter, limit, true);
+        index.with_issuer_entries(certs, compact, filter, limit, true, &mut pruned);
         assert_eq!(
             pruned, reference,
             "pruned: query {query:?}, limit {limit}, {filter:?}"
         );
         let volume = index.volume(&prepared);
         let ranked = index.rank_all(&prepared, volume);
-        let all = index.finish(certs, &prepared, ranked, filter, limit, true);
+        let mut all = index.finish(certs, &prepared, ranked, filter, limit, true);
+        index.with_issuer_entries(certs, compact, filter, limit, true, &mut all);
         assert_eq!(
             all, reference,
             "all: query {query:?}, limit {limit}, {filter:?}"
