@@ -172,12 +172,10 @@ impl TryFrom<&pb::EvaluateEquivalenceRequest> for EvaluateEquivalence {
                 format!("must be at most {MAX_ID_CHARS} characters"),
             );
         }
-        let claims: Vec<Claim> = raw
-            .claims
-            .iter()
-            .enumerate()
-            .filter_map(|(i, c)| violations.check(claim(i, c)))
-            .collect();
+        let mut claims = Vec::with_capacity(raw.claims.len());
+        for (i, raw) in raw.claims.iter().enumerate() {
+            claims.extend(violations.check(claim(i, raw)));
+        }
         let applicant = violations.check(applicant(raw.applicant.as_ref()));
         let (Some(catalog), Some(applicant)) = (catalog, applicant) else {
             return Err(violations);
@@ -304,7 +302,9 @@ fn claim(i: usize, raw: &pb::CertificateClaim) -> Result<Claim, Violations> {
             format!("must be at most {MAX_ID_CHARS} characters"),
         )),
         Some(Raw::CertificateId(id)) => Ok(Claim::CertificateId(id.trim().to_owned())),
-        Some(Raw::Text(text)) => query(&format!("claims[{i}].text"), text).map(Claim::Text),
+        Some(Raw::Text(text)) => QueryText::parse(text)
+            .map(Claim::Text)
+            .map_err(|e| Violations::one(format!("claims[{i}].text"), e.to_string())),
         None => Err(Violations::one(
             format!("claims[{i}]"),
             "must set certificate_id or text",
