@@ -46,6 +46,7 @@ pub enum Format {
 }
 
 impl Format {
+    /// Every format, in the order a cases file looks for its catalog file.
     pub const ALL: [Format; 2] = [Format::Toml, Format::Jsonl];
 
     /// The extension of a catalog file of this format, without the dot.

@@ -456,12 +456,13 @@ pub fn load_source(
                     format!("no {CATALOG_FILES} in the directory"),
                 )]));
             }
+            let beside_a_catalog = |cases: &PathBuf| {
+                catalog_paths_of(cases).is_some_and(|paths| paths.iter().any(|c| files.contains(c)))
+            };
             let orphans: Vec<FileError> = cases_files(dir)
                 .unwrap_or_default()
                 .into_iter()
-                .filter(|cases| {
-                    catalog_paths_of(cases).is_none_or(|paths| !paths.iter().any(|c| files.contains(c)))
-                })
+                .filter(|cases| !beside_a_catalog(cases))
                 .map(|cases| {
                     FileError::whole(
                         &name_in(dir, &cases),
