@@ -373,7 +373,7 @@ def large_report(out, meta, groups, cpu_us, throughput, say, summary):
     say("")
     say(
         f"Large catalog: one synthetic file of {entries:,} entries "
-        f"({int(meta['large_file_bytes']) / 1e6:.1f} MB of TOML), `certequiv serve "
+        f"({int(meta['large_file_bytes']) / 1e6:.1f} MB of JSON Lines), `certequiv serve "
         f"--catalog-dir DIR --default-jurisdiction 合成测试`; search mix of "
         f"{len(groups.get(('large', 1, 'search', 'ours'), []))} queries built from entry syn-000500:"
     )

@@ -5,9 +5,9 @@
 //! length as a big-endian u32, then the message.
 //!
 //! Usage: `encode_bodies OUT_DIR` for the embedded catalog's mix, or
-//! `encode_bodies OUT_DIR --synthetic SEED` for the large-catalog stage: Health/Check and the
-//! search mix of `certequiv_storage::synthetic::queries_for` entry `syn-000500` of a
-//! synthetic catalog of that seed (the same entry at every size from 500 entries on).
+//! `encode_bodies OUT_DIR --queries FILE` for the large-catalog stage: Health/Check and one
+//! search per `KIND<TAB>QUERY` line of FILE, the synthetic catalog's mix that
+//! `synthetic_catalog --queries SEED` (certequiv-storage, feature `synthetic`) writes.
 
 use std::error::Error;
 use std::fs;
@@ -19,6 +19,7 @@ use prost::Message;
 const CERTIFICATES: &str = "/certequiv.v1.CertificateService";
 const EQUIVALENCE: &str = "/certequiv.v1.EquivalenceService";
 const HEALTH: &str = "/grpc.health.v1.Health";
+const USAGE: &str = "usage: encode_bodies OUT_DIR [--queries FILE]";
 
 /// The search mix: what applicants type. Abbreviation, Chinese vendor name with a level,
 /// alias, Chinese-only name, English name with a country, a typo, and full-width letters.
@@ -88,26 +89,17 @@ fn search(label: String, file: String, query: &str) -> Result<Body, Box<dyn Erro
     ))
 }
 
-/// Health/Check and one search per query kind, for a synthetic catalog of `seed`.
-fn synthetic_bodies(seed: u64) -> Result<Vec<Body>, Box<dyn Error>> {
-    use certequiv_storage::synthetic;
-    let loaded =
-        certequiv_storage::load_text("synthetic.toml", &synthetic::catalog_toml(500, seed))
-            .map_err(|errors| format!("synthetic catalog: {errors:?}"))?;
-    let target = loaded
-        .catalog
-        .certificate("syn-000500")
-        .ok_or("syn-000500 missing from the synthetic catalog")?;
+/// Health/Check and one search per `KIND<TAB>QUERY` line of `queries`.
+fn query_bodies(queries: &str) -> Result<Vec<Body>, Box<dyn Error>> {
     let mut bodies = vec![health_check()?];
-    for (i, (kind, query)) in synthetic::QUERY_KINDS
-        .iter()
-        .zip(synthetic::queries_for(target))
-        .enumerate()
-    {
+    for (i, line) in queries.lines().enumerate() {
+        let (kind, query) = line
+            .split_once('\t')
+            .ok_or_else(|| format!("query line {}: no KIND<TAB>QUERY: {line:?}", i + 1))?;
         bodies.push(search(
             format!("SearchCertificates[{kind}: {query}]"),
             format!("search_{}.bin", i + 1),
-            &query,
+            query,
         )?);
     }
     Ok(bodies)
@@ -115,17 +107,13 @@ fn synthetic_bodies(seed: u64) -> Result<Vec<Body>, Box<dyn Error>> {
 
 fn main() -> Result<(), Box<dyn Error>> {
     let mut args = std::env::args().skip(1);
-    let out = PathBuf::from(
-        args.next()
-            .ok_or("usage: encode_bodies OUT_DIR [--synthetic SEED]")?,
-    );
+    let out = PathBuf::from(args.next().ok_or(USAGE)?);
     fs::create_dir_all(&out)?;
     if let Some(flag) = args.next() {
-        let seed = args.next().and_then(|s| s.parse().ok());
-        let (Some(seed), "--synthetic") = (seed, flag.as_str()) else {
-            return Err("usage: encode_bodies OUT_DIR [--synthetic SEED]".into());
+        let (Some(file), "--queries") = (args.next(), flag.as_str()) else {
+            return Err(USAGE.into());
         };
-        return write(&out, &synthetic_bodies(seed)?);
+        return write(&out, &query_bodies(&fs::read_to_string(file)?)?);
     }
 
     let mut bodies = vec![

@@ -99,8 +99,8 @@ pub struct ServeArgs {
     /// Address of the Prometheus metrics endpoint (`GET /metrics`).
     #[arg(long, env = "CERTEQUIV_METRICS_LISTEN", default_value = defaults::METRICS_LISTEN)]
     pub metrics_listen: SocketAddr,
-    /// Directory of catalog files (*.toml), watched and hot-reloaded. Default: the embedded
-    /// catalog.
+    /// Directory of catalog files (*.toml, *.jsonl), watched and hot-reloaded. Default: the
+    /// embedded catalog.
     #[arg(long, env = "CERTEQUIV_CATALOG_DIR")]
     pub catalog_dir: Option<PathBuf>,
     /// Jurisdiction whose catalog in force is used when a request names none.

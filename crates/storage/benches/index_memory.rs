@@ -1,7 +1,7 @@
 //! Memory held by the search index of a 100,000-entry synthetic catalog.
 //!
 //! ```text
-//! cargo bench -p certequiv-storage --bench index_memory
+//! cargo bench -p certequiv-storage --features synthetic --bench index_memory
 //! ```
 //!
 //! Bytes are counted by a counting global allocator (the `cap` crate wrapping the system
@@ -12,8 +12,8 @@
 //!
 //! - *index*: what `Catalog::new` keeps beyond the parsed certificates it is given (the search
 //!   index and the id map); this is the cost of indexing.
-//! - *whole catalog*: what a catalog loaded with `load_text` keeps (certificates + index).
-//! - *peak*: the most allocated at once while `load_text` ran, above what was live before.
+//! - *whole catalog*: what a catalog loaded with `load_text_as` keeps (certificates + index).
+//! - *peak*: the most allocated at once while `load_text_as` ran, above what was live before.
 //!
 //! No times here: the counting allocator slows allocation down; the `search` bench times
 //! loading.
@@ -22,7 +22,7 @@ use std::alloc::System;
 
 use cap::Cap;
 use certequiv_domain::Catalog;
-use certequiv_storage::{file, load_text, synthetic};
+use certequiv_storage::{Format, jsonl, load_text_as, synthetic};
 
 #[global_allocator]
 static ALLOCATOR: Cap<System> = Cap::new(System, usize::MAX);
@@ -33,13 +33,13 @@ const MB: f64 = 1_000_000.0;
 
 fn main() {
     // `cargo bench` passes `--bench`; any other argument is a filter this binary ignores.
-    let text = synthetic::catalog_toml(ENTRIES, SEED);
+    let text = synthetic::catalog_jsonl(ENTRIES, SEED);
     println!(
-        "synthetic catalog: {ENTRIES} entries, {:.1} MB of TOML",
+        "synthetic catalog: {ENTRIES} entries, {:.1} MB of JSON Lines",
         text.len() as f64 / MB
     );
 
-    let parts = file::parse("synthetic.toml", &text).unwrap_or_else(|e| panic!("{e:?}"));
+    let parts = jsonl::parse("synthetic.jsonl", &text).unwrap_or_else(|e| panic!("{e:?}"));
     let (live, rss) = (ALLOCATOR.allocated(), rss_bytes());
     let catalog = Catalog::new(parts).unwrap_or_else(|e| panic!("{e:?}"));
     let index = ALLOCATOR.allocated() - live;
@@ -56,21 +56,22 @@ fn main() {
         rss_bytes(),
         ALLOCATOR.max_allocated(),
     );
-    let loaded = load_text("synthetic.toml", &text).unwrap_or_else(|e| panic!("{e:?}"));
+    let loaded =
+        load_text_as(Format::Jsonl, "synthetic.jsonl", &text).unwrap_or_else(|e| panic!("{e:?}"));
     let whole = ALLOCATOR.allocated() - live;
     let peak = ALLOCATOR.max_allocated();
     println!(
-        "whole catalog (load_text: certificates + index): {:.1} MB allocated, RSS +{:.1} MB",
+        "whole catalog (load_text_as: certificates + index): {:.1} MB allocated, RSS +{:.1} MB",
         whole as f64 / MB,
         rss_bytes().saturating_sub(rss) as f64 / MB,
     );
     if peak > peak_before {
         println!(
-            "peak during load_text: {:.1} MB above what was live before",
+            "peak during load_text_as: {:.1} MB above what was live before",
             (peak - live) as f64 / MB
         );
     } else {
-        println!("peak during load_text: not above the earlier peak of the process");
+        println!("peak during load_text_as: not above the earlier peak of the process");
     }
     println!(
         "{} certificates loaded; catalog text itself: {:.1} MB",

@@ -2,15 +2,16 @@
 //! 1,000, 10,000 and 100,000 entries (`certequiv_storage::synthetic`).
 //!
 //! ```text
-//! cargo bench -p certequiv-storage --bench search
+//! cargo bench -p certequiv-storage --features synthetic --bench search
 //! ```
 //!
 //! - `search`: one query of each kind of a fixed mix ([`KINDS`]), per catalog size. The
 //!   embedded catalog gets queries of the same kinds written for its real entries; the
 //!   synthetic catalogs all get queries built from entry `syn-000500`, which every size has.
 //! - `search_mix`: the whole mix in one iteration (divan's `item/s` is queries per second).
-//! - `load_text`: parse + validate + index build of catalog text, as a reload does.
-//! - `parse`: the TOML parse alone; `catalog_new`: validation + index build alone.
+//! - `load_text`: parse + validate + index build of catalog text (JSON Lines, as the
+//!   synthetic catalogs are written), as a reload does.
+//! - `parse`: the JSON Lines parse alone; `catalog_new`: validation + index build alone.
 //!
 //! Index memory is measured by the `index_memory` bench binary.
 
@@ -18,7 +19,7 @@ use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock, PoisonError};
 
 use certequiv_domain::{Catalog, CatalogParts, CertificateFilter, QueryText};
-use certequiv_storage::{EMBEDDED_CATALOG, file, load_text, synthetic};
+use certequiv_storage::{EMBEDDED_CATALOG, Format, jsonl, load_text, load_text_as, synthetic};
 use divan::counter::ItemsCount;
 use divan::{Bencher, black_box};
 
@@ -45,10 +46,11 @@ struct Fixture {
 impl Fixture {
     fn new(size: usize) -> Fixture {
         let catalog = if size == 33 {
-            load(EMBEDDED_CATALOG)
+            load_text("bench.toml", EMBEDDED_CATALOG)
         } else {
-            load(text(size))
+            load_text_as(Format::Jsonl, "bench.jsonl", text(size))
         };
+        let catalog = catalog.unwrap_or_else(|e| panic!("{e:?}")).catalog;
         let strings = if size == 33 {
             embedded_queries()
         } else {
@@ -97,12 +99,6 @@ fn embedded_queries() -> Vec<String> {
     .to_vec()
 }
 
-fn load(text: &str) -> Catalog {
-    load_text("bench.toml", text)
-        .unwrap_or_else(|e| panic!("{e:?}"))
-        .catalog
-}
-
 /// Catalog text of `size` synthetic entries, generated once.
 fn text(size: usize) -> &'static str {
     static CACHE: OnceLock<Mutex<HashMap<usize, &'static str>>> = OnceLock::new();
@@ -112,7 +108,7 @@ fn text(size: usize) -> &'static str {
         .unwrap_or_else(PoisonError::into_inner);
     cache
         .entry(size)
-        .or_insert_with(|| synthetic::catalog_toml(size, SEED).leak())
+        .or_insert_with(|| synthetic::catalog_jsonl(size, SEED).leak())
 }
 
 fn fixture(size: usize) -> &'static Fixture {
@@ -133,7 +129,7 @@ fn parts(size: usize) -> &'static CatalogParts {
         .lock()
         .unwrap_or_else(PoisonError::into_inner);
     cache.entry(size).or_insert_with(|| {
-        let parts = file::parse("bench.toml", text(size)).unwrap_or_else(|e| panic!("{e:?}"));
+        let parts = jsonl::parse("bench.jsonl", text(size)).unwrap_or_else(|e| panic!("{e:?}"));
         Box::leak(Box::new(parts))
     })
 }
@@ -166,13 +162,13 @@ mod build {
     #[divan::bench(args = [1_000, 10_000, 100_000], sample_count = 5, sample_size = 1)]
     fn load_text(bencher: Bencher, size: usize) {
         let text = text(size);
-        bencher.bench(|| certequiv_storage::load_text("bench.toml", black_box(text)));
+        bencher.bench(|| load_text_as(Format::Jsonl, "bench.jsonl", black_box(text)));
     }
 
     #[divan::bench(args = [1_000, 10_000, 100_000], sample_count = 5, sample_size = 1)]
     fn parse(bencher: Bencher, size: usize) {
         let text = text(size);
-        bencher.bench(|| file::parse("bench.toml", black_box(text)));
+        bencher.bench(|| jsonl::parse("bench.jsonl", black_box(text)));
     }
 
     #[divan::bench(args = [1_000, 10_000, 100_000], sample_count = 5, sample_size = 1)]

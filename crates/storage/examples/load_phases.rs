@@ -1,21 +1,21 @@
 //! Loads a catalog file the way the server does and prints where the time and memory go:
-//! read, TOML parse (`file::parse`), validation + index (`Catalog::new`), and the process's
-//! resident and peak resident size after each step; then the same file once more through
-//! `load_files`, the server's own path, in one step.
+//! read, parse (`Format::parse`: JSON Lines or TOML by extension), validation + index
+//! (`Catalog::new`), and the process's resident and peak resident size after each step; then
+//! the same file once more through `load_files`, the server's own path, in one step.
 //!
 //! ```sh
-//! cargo run --release -p certequiv-storage --example load_phases -- dir/syn.toml
+//! cargo run --release -p certequiv-storage --example load_phases -- dir/syn.jsonl
 //! ```
 
 use std::process::ExitCode;
 use std::time::Instant;
 
 use certequiv_domain::Catalog;
-use certequiv_storage::file;
+use certequiv_storage::Format;
 
 fn main() -> ExitCode {
     let Some(path) = std::env::args().nth(1) else {
-        eprintln!("usage: load_phases FILE.toml");
+        eprintln!("usage: load_phases FILE.jsonl|FILE.toml");
         return ExitCode::from(2);
     };
     let start = Instant::now();
@@ -28,14 +28,15 @@ fn main() -> ExitCode {
     };
     report("read", start);
     let step = Instant::now();
-    let parts = match file::parse(&path, &text) {
+    let format = Format::of_path(path.as_ref()).unwrap_or(Format::Toml);
+    let parts = match format.parse(&path, &text) {
         Ok(parts) => parts,
         Err(errors) => {
             eprintln!("load_phases: {errors:?}");
             return ExitCode::FAILURE;
         }
     };
-    report("file::parse", step);
+    report("parse", step);
     drop(text);
     let step = Instant::now();
     let catalog = match Catalog::new(parts) {

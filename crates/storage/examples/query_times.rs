@@ -5,15 +5,15 @@
 //! both speed and results.
 //!
 //! ```sh
-//! cargo run --release -p certequiv-storage --example synthetic_catalog -- 100000 1 > dir/syn.toml
-//! taskset -c 1 cargo run --release -p certequiv-storage --example query_times -- dir/syn.toml 300
+//! cargo run --release -p certequiv-storage --features synthetic --example synthetic_catalog -- 100000 1 > dir/syn.jsonl
+//! taskset -c 1 cargo run --release -p certequiv-storage --features synthetic --example query_times -- dir/syn.jsonl 300
 //! ```
 
 use std::process::ExitCode;
 use std::time::Instant;
 
 use certequiv_domain::{Catalog, CertificateFilter, QueryText};
-use certequiv_storage::{file, synthetic};
+use certequiv_storage::{Format, synthetic};
 
 /// The entry the queries are built from, as in `bench/load.sh` and the search bench.
 const TARGET: &str = "syn-000500";
@@ -21,7 +21,7 @@ const TARGET: &str = "syn-000500";
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     let Some(path) = args.next() else {
-        eprintln!("usage: query_times FILE.toml [RUNS]");
+        eprintln!("usage: query_times FILE.jsonl|FILE.toml [RUNS]");
         return ExitCode::from(2);
     };
     let runs = match args.next().map(|r| r.parse::<usize>()) {
@@ -84,7 +84,10 @@ fn main() -> ExitCode {
 
 fn load(path: &str) -> Result<Catalog, String> {
     let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
-    let parts = file::parse(path, &text).map_err(|errors| format!("{errors:?}"))?;
+    let format = Format::of_path(path.as_ref()).unwrap_or(Format::Toml);
+    let parts = format
+        .parse(path, &text)
+        .map_err(|errors| format!("{errors:?}"))?;
     drop(text);
     Catalog::new(parts).map_err(|violations| format!("{violations:?}"))
 }

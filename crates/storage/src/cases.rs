@@ -1,6 +1,6 @@
-//! Expected-verdict cases files: `NAME.cases.toml` beside the catalog file `NAME.toml` lists
-//! applicant scenarios and the answer the policy gives. A catalog whose cases fail is not
-//! loaded (docs/catalog-format.md, "Expected-verdict cases").
+//! Expected-verdict cases files: `NAME.cases.toml` beside the catalog file `NAME.toml` (or
+//! `NAME.jsonl`) lists applicant scenarios and the answer the policy gives. A catalog whose
+//! cases fail is not loaded (docs/catalog-format.md, "Expected-verdict cases").
 //!
 //! The cases live in a file of their own, not in the catalog file: the catalog stays the
 //! transcription of the published list (its etag changes only when the list does), and the
@@ -18,7 +18,7 @@ use certequiv_domain::{Catalog, QueryText, TitleLevel};
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Deserialize;
 
-use crate::FileError;
+use crate::{FileError, Format};
 
 /// The end of a cases file's name; the rest is the name of its catalog file.
 pub const CASES_SUFFIX: &str = ".cases.toml";
@@ -218,7 +218,7 @@ impl CaseFile {
     }
 }
 
-/// The cases file of a catalog file: `NAME.cases.toml` for `NAME.toml`.
+/// The cases file of a catalog file: `NAME.cases.toml` for `NAME.toml` or `NAME.jsonl`.
 pub fn cases_path(catalog: &Path) -> PathBuf {
     let stem = catalog
         .file_stem()
@@ -227,11 +227,16 @@ pub fn cases_path(catalog: &Path) -> PathBuf {
     catalog.with_file_name(format!("{stem}{CASES_SUFFIX}"))
 }
 
-/// The catalog file a cases file is for, or `None` when `path` is not a cases file.
-pub fn catalog_path_of(path: &Path) -> Option<PathBuf> {
+/// The catalog files a cases file may be for, one per format (`NAME.toml`, `NAME.jsonl`), or
+/// `None` when `path` is not a cases file.
+pub fn catalog_paths_of(path: &Path) -> Option<Vec<PathBuf>> {
     let name = path.file_name()?.to_str()?;
     let stem = name.strip_suffix(CASES_SUFFIX)?;
-    Some(path.with_file_name(format!("{stem}.toml")))
+    let paths = Format::ALL
+        .iter()
+        .map(|format| path.with_file_name(format!("{stem}.{}", format.extension())))
+        .collect();
+    Some(paths)
 }
 
 /// Whether `path` names a cases file.
@@ -571,10 +576,17 @@ verdict = "RECOGNIZED_WITH_CONDITIONS"
         let catalog = Path::new("dir/bj.toml");
         assert_eq!(cases_path(catalog), Path::new("dir/bj.cases.toml"));
         assert_eq!(
-            catalog_path_of(Path::new("dir/bj.cases.toml")),
-            Some(PathBuf::from("dir/bj.toml"))
+            cases_path(Path::new("dir/bj.jsonl")),
+            Path::new("dir/bj.cases.toml")
         );
-        assert_eq!(catalog_path_of(catalog), None);
+        assert_eq!(
+            catalog_paths_of(Path::new("dir/bj.cases.toml")),
+            Some(vec![
+                PathBuf::from("dir/bj.toml"),
+                PathBuf::from("dir/bj.jsonl")
+            ])
+        );
+        assert_eq!(catalog_paths_of(catalog), None);
         assert!(is_cases_file(Path::new("bj.cases.toml")));
         assert!(!is_cases_file(catalog));
     }

@@ -4,11 +4,18 @@
 
 pub mod cases;
 pub mod file;
+pub mod jsonl;
+mod schema;
 pub mod set;
 pub mod store;
+#[cfg(feature = "synthetic")]
 pub mod synthetic;
+mod translate;
 
 use std::fmt;
+use std::path::Path;
+
+use certequiv_domain::CatalogParts;
 
 pub use cases::CaseFile;
 pub use set::{
@@ -17,7 +24,7 @@ pub use set::{
 };
 pub use store::{
     Cases, ReloadStatus, Source, Store, cases_files, catalog_files, expand_paths, load_embedded,
-    load_files, load_files_with, load_source, load_text,
+    load_files, load_files_with, load_source, load_text, load_text_as,
 };
 
 /// The default catalog, compiled in so the binary serves without any file.
@@ -28,6 +35,56 @@ pub const EMBEDDED_CASES: &str = include_str!("../catalogs/beijing-attachment-5.
 pub const EMBEDDED_ORIGIN: &str = "embedded";
 /// The jurisdiction whose catalog in force is the default.
 pub const DEFAULT_JURISDICTION: &str = "北京市";
+
+/// The format of a catalog file, told by its extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// `NAME.toml`: the format people write and review ([`file`]).
+    Toml,
+    /// `NAME.jsonl`: JSON Lines, for large generated catalogs ([`jsonl`]).
+    Jsonl,
+}
+
+impl Format {
+    /// Every format, in the order a cases file looks for its catalog file.
+    pub const ALL: [Format; 2] = [Format::Toml, Format::Jsonl];
+
+    /// The extension of a catalog file of this format, without the dot.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Toml => "toml",
+            Format::Jsonl => "jsonl",
+        }
+    }
+
+    /// The format of the catalog file `path`, or `None` when its extension is neither.
+    pub fn of_path(path: &Path) -> Option<Format> {
+        let extension = path.extension()?;
+        Format::ALL
+            .into_iter()
+            .find(|format| extension == format.extension())
+    }
+
+    /// Parses one catalog file of this format. `origin` names it in errors.
+    pub fn parse(self, origin: &str, text: &str) -> Result<CatalogParts, Vec<FileError>> {
+        match self {
+            Format::Toml => file::parse(origin, text),
+            Format::Jsonl => jsonl::parse(origin, text),
+        }
+    }
+
+    /// [`Format::parse`], with the lines of the file's tables for locating later violations.
+    pub(crate) fn parse_located(
+        self,
+        origin: &str,
+        text: &str,
+    ) -> Result<(CatalogParts, translate::TableLines), Vec<FileError>> {
+        match self {
+            Format::Toml => file::parse(origin, text).map(|parts| (parts, file::table_lines(text))),
+            Format::Jsonl => jsonl::parse_located(origin, text),
+        }
+    }
+}
 
 /// One problem in one catalog file: where (file, line, field) and what.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,6 +158,22 @@ impl std::error::Error for LoadError {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_catalog_file_format_is_told_by_its_extension() {
+        let table = [
+            ("dir/bj.toml", Some(Format::Toml)),
+            ("bj.jsonl", Some(Format::Jsonl)),
+            ("bj.cases.toml", Some(Format::Toml)),
+            ("bj.json", None),
+            ("bj.TOML", None),
+            ("toml", None),
+            ("bj.jsonl.bak", None),
+        ];
+        for (path, format) in table {
+            assert_eq!(Format::of_path(Path::new(path)), format, "{path}");
+        }
+    }
 
     #[test]
     fn a_load_error_shows_the_first_problems_and_counts_the_rest() {

@@ -11,18 +11,19 @@ use arc_swap::ArcSwap;
 use certequiv_domain::{Catalog, CatalogParts};
 use notify::{RecursiveMode, Watcher};
 
-use crate::cases::{CASES_SUFFIX, cases_path, catalog_path_of, is_cases_file, parse_cases};
-use crate::file::{TableLines, locate, parse};
+use crate::cases::{CASES_SUFFIX, cases_path, catalog_paths_of, is_cases_file, parse_cases};
 use crate::set::{CatalogSet, LoadedCatalog};
-use crate::{EMBEDDED_CASES, EMBEDDED_CATALOG, EMBEDDED_ORIGIN, FileError, LoadError};
+use crate::translate::{TableLines, locate};
+use crate::{EMBEDDED_CASES, EMBEDDED_CATALOG, EMBEDDED_ORIGIN, FileError, Format, LoadError};
 
 /// Where catalogs come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
     /// The default catalog compiled into the binary.
     Embedded,
-    /// Every `*.toml` file in a directory (a ConfigMap mount, typically), `*.cases.toml` files
-    /// being the expected-verdict cases of the catalog file of the same name.
+    /// Every `*.toml` and `*.jsonl` file in a directory (a ConfigMap mount, typically),
+    /// `*.cases.toml` files being the expected-verdict cases of the catalog file of the same
+    /// name.
     Dir(PathBuf),
 }
 
@@ -211,10 +212,10 @@ fn stamp(source: &Source) -> Vec<FileStamp> {
         .collect()
 }
 
-/// The catalog files of a directory: its `*.toml` files but `*.cases.toml`, sorted, hidden
-/// entries (ConfigMap's `..data`) skipped.
+/// The catalog files of a directory: its `*.toml` files but `*.cases.toml`, and its `*.jsonl`
+/// files, sorted, hidden entries (ConfigMap's `..data`) skipped.
 pub fn catalog_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    Ok(toml_files(dir)?
+    Ok(format_files(dir)?
         .into_iter()
         .filter(|path| !is_cases_file(path))
         .collect())
@@ -222,26 +223,30 @@ pub fn catalog_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 
 /// The `*.cases.toml` files of a directory, sorted.
 pub fn cases_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    Ok(toml_files(dir)?
+    Ok(format_files(dir)?
         .into_iter()
         .filter(|p| is_cases_file(p))
         .collect())
 }
 
-fn toml_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+/// The files of a directory with the extension of a catalog [`Format`], sorted.
+fn format_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for entry in fs::read_dir(dir)? {
         let path = entry?.path();
         let hidden = path
             .file_name()
             .is_some_and(|n| n.to_string_lossy().starts_with('.'));
-        if !hidden && path.extension().is_some_and(|e| e == "toml") && path.is_file() {
+        if !hidden && Format::of_path(&path).is_some() && path.is_file() {
             files.push(path);
         }
     }
     files.sort();
     Ok(files)
 }
+
+/// What the catalog files of a directory are called, for messages.
+const CATALOG_FILES: &str = "*.toml or *.jsonl catalog files";
 
 /// The catalog files `paths` name: files as given (a cases file stands for its catalog file),
 /// directories expanded to their catalog files.
@@ -251,11 +256,11 @@ pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
         let found = if path.is_dir() {
             let found = catalog_files(path).map_err(|e| format!("{}: {e}", path.display()))?;
             if found.is_empty() {
-                return Err(format!("{}: no *.toml catalog files", path.display()));
+                return Err(format!("{}: no {CATALOG_FILES}", path.display()));
             }
             found
         } else {
-            vec![catalog_path_of(path).unwrap_or_else(|| path.clone())]
+            vec![catalog_of(path).unwrap_or_else(|| path.clone())]
         };
         for file in found {
             if !files.contains(&file) {
@@ -266,10 +271,27 @@ pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     Ok(files)
 }
 
-/// Loads one catalog file's text into a validated catalog.
+/// The catalog file the cases file `path` is for: the one of its candidates that exists, else
+/// the first (whose absence the load then reports); `None` when `path` is not a cases file.
+fn catalog_of(path: &Path) -> Option<PathBuf> {
+    let candidates = catalog_paths_of(path)?;
+    let existing = candidates.iter().find(|candidate| candidate.is_file());
+    existing.or(candidates.first()).cloned()
+}
+
+/// Loads one TOML catalog file's text into a validated catalog.
 pub fn load_text(origin: &str, text: &str) -> Result<LoadedCatalog, Vec<FileError>> {
-    let parts = parse(origin, text)?;
-    validate(origin, parts, || TableLines::of(text))
+    load_text_as(Format::Toml, origin, text)
+}
+
+/// Loads one catalog file's text of `format` into a validated catalog.
+pub fn load_text_as(
+    format: Format,
+    origin: &str,
+    text: &str,
+) -> Result<LoadedCatalog, Vec<FileError>> {
+    let (parts, lines) = format.parse_located(origin, text)?;
+    validate(origin, parts, || lines)
 }
 
 /// Validates and indexes parsed parts; `lines` locates the violations, if any.
@@ -288,13 +310,15 @@ fn validate(
     Ok(LoadedCatalog::new(catalog, origin))
 }
 
-/// Loads one file. Its text is freed before the catalog is validated and indexed: a large
-/// file's text would otherwise stay in memory beside everything built from it.
+/// Loads one file, in the format its extension names (TOML for any other extension, as a file
+/// named on the command line always was). Its text is freed before the catalog is validated
+/// and indexed: a large file's text would otherwise stay in memory beside everything built
+/// from it.
 fn load_file(origin: &str, path: &Path) -> Result<LoadedCatalog, Vec<FileError>> {
+    let format = Format::of_path(path).unwrap_or(Format::Toml);
     let text = fs::read_to_string(path)
         .map_err(|e| vec![FileError::whole(origin, format!("cannot read: {e}"))])?;
-    let parts = parse(origin, &text)?;
-    let lines = TableLines::of(&text);
+    let (parts, lines) = format.parse_located(origin, &text)?;
     drop(text);
     validate(origin, parts, || lines)
 }
@@ -372,7 +396,19 @@ fn load_named<'p>(
 ) -> Result<Vec<LoadedCatalog>, Vec<FileError>> {
     let mut loaded = Vec::new();
     let mut errors = Vec::new();
+    let mut names: Vec<(PathBuf, String)> = Vec::new();
     for (origin, path) in files {
+        // `NAME.toml` and `NAME.jsonl` would share `NAME.cases.toml`, and most likely are one
+        // catalog converted and left behind: refuse the pair rather than guess.
+        let cases = cases_path(path);
+        if let Some((_, first)) = names.iter().find(|(other, _)| *other == cases) {
+            errors.push(FileError::whole(
+                &origin,
+                format!("{first} has the same name: keep one catalog file per NAME"),
+            ));
+            continue;
+        }
+        names.push((cases, origin.clone()));
         let catalog = load_file(&origin, path);
         let cases = cases_of(&origin, path);
         match (catalog, cases) {
@@ -419,18 +455,21 @@ pub fn load_source(
             if files.is_empty() {
                 return Err(LoadError(vec![FileError::whole(
                     &dir.display().to_string(),
-                    "no *.toml catalog files in the directory",
+                    format!("no {CATALOG_FILES} in the directory"),
                 )]));
             }
+            let beside_a_catalog = |cases: &PathBuf| {
+                catalog_paths_of(cases).is_some_and(|paths| paths.iter().any(|c| files.contains(c)))
+            };
             let orphans: Vec<FileError> = cases_files(dir)
                 .unwrap_or_default()
                 .into_iter()
-                .filter(|cases| catalog_path_of(cases).is_none_or(|c| !files.contains(&c)))
+                .filter(|cases| !beside_a_catalog(cases))
                 .map(|cases| {
                     FileError::whole(
                         &name_in(dir, &cases),
                         format!(
-                            "no catalog file beside these cases (a NAME{CASES_SUFFIX} file holds the cases of NAME.toml)"
+                            "no catalog file beside these cases (a NAME{CASES_SUFFIX} file holds the cases of NAME.toml or NAME.jsonl)"
                         ),
                     )
                 })

@@ -1,8 +1,10 @@
-//! Synthetic catalogs of any size, for benchmarks and load tests of search and loading.
+//! Synthetic catalogs of any size, for benchmarks and load tests of search and loading; built
+//! only with the crate feature `synthetic`, never into the server.
 //!
 //! The real catalogs hold a few dozen entries; a catalog of 100,000 entries only exists here.
-//! [`catalog_toml`] writes catalog file *text* in the real TOML format, so a benchmark that
-//! loads it goes through the real parser, validation and index build ([`crate::load_text`]).
+//! [`catalog_jsonl`] writes catalog file *text* in the JSON Lines format of large catalogs
+//! (`crate::jsonl`), so a benchmark that loads it goes through the real parser, validation and
+//! index build ([`crate::load_text_as`]).
 //!
 //! The entries look like the real ones: a Chinese name (a transliterated body name such as
 //! "卡罗斯" + a profession + a grade, sometimes with "证书" or an English grade in brackets),
@@ -30,7 +32,7 @@ use std::fmt::Write as _;
 
 use certequiv_domain::Certificate;
 
-/// Largest number of entries [`catalog_toml`] can make unique (64³ Chinese body names).
+/// Largest number of entries [`catalog_jsonl`] can make unique (64³ Chinese body names).
 pub const MAX_ENTRIES: usize = 1 << 18;
 
 /// Characters of the transliterated body names; none appears in any other part of a Chinese
@@ -353,7 +355,7 @@ pub const QUERY_KINDS: &[&str] = &[
 /// (benchmarks use `syn-000500`, which every catalog of 500 entries or more has).
 ///
 /// # Panics
-/// When `target` is not an entry [`catalog_toml`] wrote (it relies on their shape).
+/// When `target` is not an entry [`catalog_jsonl`] wrote (it relies on their shape).
 pub fn queries_for(target: &Certificate) -> Vec<String> {
     let abbreviation = &target.abbreviations[0];
     let issuer = &target.issuers[0];
@@ -408,49 +410,29 @@ pub fn queries_for(target: &Certificate) -> Vec<String> {
     ]
 }
 
-/// The id of the catalog [`catalog_toml`] writes for `entries` entries.
+/// The id of the catalog [`catalog_jsonl`] writes for `entries` entries.
 pub fn catalog_id(entries: usize) -> String {
     format!("synthetic-{entries}")
 }
 
-/// Catalog file text (TOML, the format of `catalogs/*.toml`) with `entries` synthetic
+/// Catalog file text (JSON Lines, the format of large catalogs) with `entries` synthetic
 /// certificates, ids `syn-000001`, `syn-000002`, …, spread over sections 1 to 3. Every name,
-/// abbreviation and alias names one entry only, so the text loads with [`crate::load_text`].
+/// abbreviation and alias names one entry only, so the text loads with [`crate::load_text_as`].
 ///
 /// # Panics
 /// When `entries` exceeds [`MAX_ENTRIES`].
-pub fn catalog_toml(entries: usize, seed: u64) -> String {
+pub fn catalog_jsonl(entries: usize, seed: u64) -> String {
     assert!(
         entries <= MAX_ENTRIES,
         "at most {MAX_ENTRIES} synthetic entries can be unique, asked for {entries}"
     );
-    let mut out = String::with_capacity(1_200 * entries + 1_000);
-    let _ = write!(
+    let mut out = String::with_capacity(700 * entries + 1_000);
+    // JSON has no comments: the title and source say that this is not a real list.
+    let _ = writeln!(
         out,
-        r#"# Synthetic catalog written by certequiv_storage::synthetic (seed {seed}); not a real list.
-
-[catalog]
-id = "{id}"
-title = "合成测试目录（{entries}项）"
-jurisdiction = "合成测试"
-source = "certequiv_storage::synthetic"
-
-[[sections]]
-number = 1
-ordinal = "（一）"
-title = "合成急需紧缺清单（对应副高级职称）"
-
-[[sections]]
-number = 2
-ordinal = "（二）"
-title = "合成境外职业资格清单（对应中级职称）"
-
-[[sections]]
-number = 3
-ordinal = "（三）"
-title = "合成出海职业认证清单（对应中级职称）"
-"#,
-        id = catalog_id(entries),
+        r#"{{"catalog":{{"id":{id},"title":{title},"jurisdiction":"合成测试","source":"certequiv_storage::synthetic (seed {seed})"}},"sections":[{{"number":1,"ordinal":"（一）","title":"合成急需紧缺清单（对应副高级职称）"}},{{"number":2,"ordinal":"（二）","title":"合成境外职业资格清单（对应中级职称）"}},{{"number":3,"ordinal":"（三）","title":"合成出海职业认证清单（对应中级职称）"}}]}}"#,
+        id = quote(&catalog_id(entries)),
+        title = quote(&format!("合成测试目录（{entries}项）")),
     );
     let serials = Serials::new(seed);
     let mut items = [0u32; 3];
@@ -592,11 +574,21 @@ impl Entry {
         }
     }
 
+    /// Writes the entry as one line of a JSON Lines catalog.
     fn write(&self, out: &mut String) {
         let level = if self.senior { "副高级" } else { "中级" };
-        let _ = write!(
+        let remark = format!(
+            "{}对应{level}职称需符合相应职称系列（专业）级别的学历、年限等基本标准条件。",
+            self.work_scope
+        );
+        let issuers: Vec<String> = self
+            .issuers
+            .iter()
+            .map(|(zh, en)| format!(r#"{{"name_zh":{},"name_en":{}}}"#, quote(zh), quote(en)))
+            .collect();
+        let _ = writeln!(
             out,
-            "\n[[certificates]]\nid = \"syn-{:06}\"\nsection = {}\nitem = {}\nname_zh = {}\nname_en = {}\nabbreviations = {}\naliases = {}\ncountry_or_region = {}\nfields = {}\nwork_scope = {}\ntitle_level = \"{level}\"\nremark = {}\n",
+            r#"{{"id":"syn-{:06}","section":{},"item":{},"name_zh":{},"name_en":{},"abbreviations":{},"aliases":{},"country_or_region":{},"fields":{},"work_scope":{},"title_level":"{level}","remark":{},"issuers":[{}]}}"#,
             self.number,
             self.section,
             self.item,
@@ -607,23 +599,13 @@ impl Entry {
             quote(self.country),
             array(&self.fields),
             quote(&self.work_scope),
-            quote(&format!(
-                "{}对应{level}职称需符合相应职称系列（专业）级别的学历、年限等基本标准条件。",
-                self.work_scope
-            )),
+            quote(&remark),
+            issuers.join(","),
         );
-        for (zh, en) in &self.issuers {
-            let _ = write!(
-                out,
-                "\n[[certificates.issuers]]\nname_zh = {}\nname_en = {}\n",
-                quote(zh),
-                quote(en)
-            );
-        }
     }
 }
 
-/// A TOML basic string.
+/// A JSON string.
 fn quote(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('"');
@@ -631,6 +613,9 @@ fn quote(text: &str) -> String {
         match c {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
+            c if c < ' ' => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
             c => out.push(c),
         }
     }
@@ -640,7 +625,7 @@ fn quote(text: &str) -> String {
 
 fn array<S: AsRef<str>>(items: &[S]) -> String {
     let quoted: Vec<String> = items.iter().map(|s| quote(s.as_ref())).collect();
-    format!("[{}]", quoted.join(", "))
+    format!("[{}]", quoted.join(","))
 }
 
 /// SplitMix64: a tiny, well-mixed deterministic generator; enough for test data.
@@ -657,12 +642,18 @@ mod tests {
     use std::collections::HashSet;
 
     use super::*;
-    use crate::load_text;
+    use crate::{Format, load_text_as};
 
     #[test]
     fn a_thousand_entries_parse_validate_and_index() {
-        let text = catalog_toml(1_000, 7);
-        let loaded = load_text("synthetic.toml", &text).unwrap_or_else(|e| panic!("{e:?}"));
+        let text = catalog_jsonl(1_000, 7);
+        assert_eq!(
+            text.lines().count(),
+            1_001,
+            "a header and one line an entry"
+        );
+        let loaded = load_text_as(Format::Jsonl, "synthetic.jsonl", &text)
+            .unwrap_or_else(|e| panic!("{e:?}"));
         let catalog = &loaded.catalog;
         assert_eq!(catalog.id(), catalog_id(1_000));
         assert_eq!(catalog.certificates().len(), 1_000);
@@ -682,19 +673,31 @@ mod tests {
 
     #[test]
     fn output_is_deterministic_and_smaller_catalogs_are_prefixes() {
-        assert_eq!(catalog_toml(200, 3), catalog_toml(200, 3));
-        assert_ne!(catalog_toml(200, 3), catalog_toml(200, 4));
-        let small = catalog_toml(100, 3);
-        let large = catalog_toml(300, 3);
-        let body = |text: &str| {
-            text.split_once("\n[[certificates]]")
-                .map(|(_, b)| b.to_owned())
-        };
+        assert_eq!(catalog_jsonl(200, 3), catalog_jsonl(200, 3));
+        assert_ne!(catalog_jsonl(200, 3), catalog_jsonl(200, 4));
+        let small = catalog_jsonl(100, 3);
+        let large = catalog_jsonl(300, 3);
+        let body = |text: &str| text.split_once('\n').map(|(_, b)| b.to_owned());
         assert!(
             body(&large)
                 .unwrap_or_default()
                 .starts_with(&body(&small).unwrap_or_default())
         );
+    }
+
+    #[test]
+    fn strings_are_written_as_json_reads_them() {
+        for text in [
+            "",
+            "甲 \"Ｑ\" \\ 乙",
+            "tab\tline\ncr\r\u{1}\u{1f}",
+            "\u{7f}é",
+        ] {
+            let read: String = serde_json::from_str(&quote(text)).unwrap();
+            assert_eq!(read, text);
+        }
+        let read: Vec<String> = serde_json::from_str(&array(&["a", "\"b\""])).unwrap();
+        assert_eq!(read, ["a", "\"b\""]);
     }
 
     #[test]

@@ -9,7 +9,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use certequiv_storage::{DEFAULT_JURISDICTION, EMBEDDED_CATALOG, Source, Store};
+use certequiv_storage::{
+    DEFAULT_JURISDICTION, EMBEDDED_CASES, EMBEDDED_CATALOG, Format, Source, Store, load_text_as,
+};
 
 fn version(tag: &str) -> String {
     EMBEDDED_CATALOG.replace(
@@ -123,23 +125,76 @@ fn startup_on_an_invalid_directory_fails_with_the_file_and_field() {
     );
 }
 
+/// A TOML catalog written as JSON Lines: the other tables on the first line, then one
+/// certificate a line.
+fn as_jsonl(toml_text: &str) -> String {
+    let mut tables: toml::Table = toml::from_str(toml_text).unwrap();
+    let certificates = tables.remove("certificates").unwrap();
+    let mut out = serde_json::to_string(&tables).unwrap() + "\n";
+    for certificate in certificates.as_array().unwrap() {
+        out += &(serde_json::to_string(certificate).unwrap() + "\n");
+    }
+    out
+}
+
 #[test]
 fn a_file_on_disk_reports_the_same_errors_and_lines_as_its_text() {
     let dir = tempfile::tempdir().unwrap();
+    // Two entries share an id.
     let small = version("A").replace("id = \"cfa\"", "id = \"fcca\"");
-    // Large enough to be parsed in pieces; two entries share an id.
-    let large = certequiv_storage::synthetic::catalog_toml(2_000, 3)
-        .replace("id = \"syn-001500\"", "id = \"syn-000010\"");
-    for (name, text) in [("small.toml", small), ("large.toml", large)] {
+    let large = as_jsonl(&small);
+    for (name, format, text) in [
+        ("small.toml", Format::Toml, small),
+        ("large.jsonl", Format::Jsonl, large),
+    ] {
         let path = dir.path().join(name);
         fs::write(&path, &text).unwrap();
         let from_disk = certequiv_storage::load_files(std::slice::from_ref(&path)).unwrap_err();
-        let from_text = certequiv_storage::load_text(&path.display().to_string(), &text)
+        let from_text = load_text_as(format, &path.display().to_string(), &text)
             .map(|_| ())
             .unwrap_err();
         assert_eq!(from_disk, from_text);
         assert!(from_disk.iter().all(|e| e.line.is_some()), "{from_disk:?}");
     }
+}
+
+#[test]
+fn a_jsonl_catalog_is_loaded_reloaded_and_checked_by_its_cases_like_a_toml_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bj.jsonl");
+    fs::write(&file, as_jsonl(&version("A"))).unwrap();
+    fs::write(dir.path().join("bj.cases.toml"), EMBEDDED_CASES).unwrap();
+    let store = open(dir.path());
+    let set = store.snapshot();
+    let loaded = &set.catalogs()[0];
+    assert_eq!(loaded.origin, "bj.jsonl");
+    assert!(loaded.cases.is_some());
+    assert_eq!(cfa_name(&store), "Chartered Financial Analyst A");
+
+    fs::write(&file, as_jsonl(&version("B"))).unwrap();
+    assert!(store.reload_if_changed().unwrap());
+    assert_eq!(cfa_name(&store), "Chartered Financial Analyst B");
+
+    // A failing case refuses the file, as for TOML.
+    fs::write(
+        &file,
+        as_jsonl(&version("C").replace("\"中级\"", "\"副高级\"")),
+    )
+    .unwrap();
+    let error = store.reload_if_changed().unwrap_err().to_string();
+    assert!(error.contains("bj.cases.toml"), "{error}");
+    assert_eq!(cfa_name(&store), "Chartered Financial Analyst B");
+
+    // The same catalog left behind as TOML: one catalog name twice is refused.
+    fs::write(&file, as_jsonl(&version("B"))).unwrap();
+    fs::write(dir.path().join("bj.toml"), version("B")).unwrap();
+    let error = store.reload_if_changed().unwrap_err().to_string();
+    assert!(
+        error.contains("bj.toml") && error.contains("bj.jsonl") && error.contains("same name"),
+        "{error}"
+    );
+    fs::remove_file(dir.path().join("bj.toml")).unwrap();
+    assert!(store.reload_if_changed().unwrap());
 }
 
 /// Lays out `dir` like a mounted ConfigMap: `bj.toml -> ..data/bj.toml`, `..data -> ..<ts>`.
