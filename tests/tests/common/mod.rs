@@ -14,7 +14,7 @@
 //!
 //! # Readiness
 //!
-//! The server logs one line containing `serving` and `addr=Some(127.0.0.1:PORT)` once the
+//! The server logs one line containing `serving` and `addr=127.0.0.1:PORT` once the
 //! health service reports SERVING. [`spawn_app`] waits for that line (no sleeps) and takes the
 //! port from it. Stdout and stderr are drained by background threads for the whole life of the
 //! process, so the pipes never fill, and every line is kept for assertions ([`Output`]).
@@ -396,8 +396,8 @@ fn wait_serving(process: Process) -> App {
             process.dump()
         );
     };
-    let addr = parse_addr(&line)
-        .unwrap_or_else(|| panic!("no addr=Some(<socket address>) in the serving line: {line}"));
+    let addr = parse_addr(&line, "serving")
+        .unwrap_or_else(|| panic!("no addr=<socket address> in the serving line: {line}"));
     // Logged before `serving`, so it is already captured.
     let metrics_addr = listening_addr(&process, "metrics listening");
     let http_addr = listening_addr(&process, "http listening");
@@ -411,32 +411,36 @@ fn wait_serving(process: Process) -> App {
 }
 
 /// The readiness line: the `serving` message with the bound address, in text
-/// (`serving addr=Some(…)`) or JSON (`"addr":"Some(…)",…,"message":"serving"`) format.
+/// (`serving addr=…`) or JSON (`"message":"serving","addr":"…"`) format.
 pub fn is_serving_line(line: &str) -> bool {
-    (line.contains(" serving") || line.contains(r#""message":"serving""#))
-        && addr_start(line).is_some()
+    parse_addr(line, "serving").is_some()
 }
 
-fn addr_start(line: &str) -> Option<usize> {
-    ["addr=Some(", r#""addr":"Some("#]
-        .iter()
-        .find_map(|marker| line.find(marker).map(|i| i + marker.len()))
-}
-
-/// The address a listener logged before `serving` (`<what> addr=Some(…)`), if it did.
+/// The address a listener logged before `serving` (`<what> addr=…`), if it did.
 fn listening_addr(process: &Process, what: &str) -> Option<SocketAddr> {
     process
         .stdout
         .lines()
         .iter()
-        .find(|l| l.contains(what))
-        .and_then(|l| parse_addr(l))
+        .find_map(|l| parse_addr(l, what))
 }
 
-fn parse_addr(line: &str) -> Option<SocketAddr> {
-    let start = addr_start(line)?;
-    let end = start + line[start..].find(')')?;
-    line[start..end].parse().ok()
+/// The `addr` field of `line` when it is the log event `message`.
+fn parse_addr(line: &str, message: &str) -> Option<SocketAddr> {
+    if line.starts_with('{') {
+        let event: serde_json::Value = serde_json::from_str(line).ok()?;
+        if event.get("message")?.as_str()? != message {
+            return None;
+        }
+        return event.get("addr")?.as_str()?.parse().ok();
+    }
+    let (_, event) = line.split_once(": ")?;
+    let fields = event.strip_prefix(message)?.strip_prefix(' ')?;
+    fields
+        .split(' ')
+        .find_map(|field| field.strip_prefix("addr="))?
+        .parse()
+        .ok()
 }
 
 impl App {
