@@ -12,7 +12,8 @@ use certequiv_api::v1::{
     ListCertificatesRequest, MatchKind, SearchCertificatesRequest, SearchCertificatesResponse,
     SearchResult, TitleLevel,
 };
-use common::spawn_app;
+use common::Running;
+use common::process::spawn_app;
 use tonic::{Code, Request, Status};
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;

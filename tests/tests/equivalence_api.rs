@@ -10,7 +10,8 @@ use certequiv_api::v1::{
     EvaluateEquivalenceRequest, EvaluateEquivalenceResponse, ListCatalogsRequest, TitleLevel,
     Verdict,
 };
-use common::spawn_app;
+use common::Running;
+use common::process::spawn_app;
 use tokio_stream::StreamExt;
 use tonic::Code;
 use tonic_types::StatusExt;

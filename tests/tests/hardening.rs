@@ -11,7 +11,8 @@ use certequiv_api::v1::{
     ApplicantContext, CertificateClaim, EvaluateEquivalenceRequest, GetCertificateRequest,
     SearchCertificatesRequest, certificate_claim,
 };
-use common::spawn_app_with;
+use common::Running;
+use common::process::spawn_app_with;
 use tonic::Code;
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_client::HealthClient;

@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use certequiv_api::v1::GetCertificateRequest;
-use common::{Signal, TempDir, spawn_app, spawn_app_with};
+use common::process::{Signal, spawn_app, spawn_app_with};
+use common::{Running, TempDir};
 use http::{HeaderMap, Method, Request};
 use http_body_util::{BodyExt, Full, StreamBody};
 use hyper::body::{Frame, Incoming};
@@ -91,26 +92,24 @@ fn request(
 }
 
 async fn call(
-    app: &common::App,
+    app: &impl Running,
     method: Method,
     path: &str,
     body: Option<&str>,
     headers: &[(&str, &str)],
 ) -> Answer {
-    let addr = app
-        .http_addr
-        .expect("the server logged `http listening addr=...`");
+    let addr = app.http_addr().expect("the server has an HTTP port");
     let tcp = TcpStream::connect(addr)
         .await
         .expect("connect to the HTTP port");
     exchange(tcp, request(method, path, body, headers)).await
 }
 
-async fn get(app: &common::App, path: &str) -> Answer {
+async fn get(app: &impl Running, path: &str) -> Answer {
     call(app, Method::GET, path, None, &[]).await
 }
 
-async fn post(app: &common::App, path: &str, body: &str) -> Answer {
+async fn post(app: &impl Running, path: &str, body: &str) -> Answer {
     call(app, Method::POST, path, Some(body), &[]).await
 }
 
@@ -575,8 +574,8 @@ type Lines = mpsc::Sender<Result<Frame<Bytes>, Infallible>>;
 
 /// Starts a BatchEvaluate with `first` as its first line; the rest of the body is sent line by
 /// line through the returned sender. The answer has started (200, NDJSON) when this returns.
-async fn open_batch(app: &common::App, first: &str) -> (Lines, LineReader) {
-    let tcp = TcpStream::connect(app.http_addr.expect("http address"))
+async fn open_batch(app: &impl Running, first: &str) -> (Lines, LineReader) {
+    let tcp = TcpStream::connect(app.http_addr().expect("http address"))
         .await
         .expect("connect");
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))

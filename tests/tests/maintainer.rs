@@ -9,7 +9,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use certequiv_api::v1::{GetCertificateRequest, ListCatalogsRequest, TitleLevel};
-use common::{Process, TempDir, spawn_app_with, workspace_root};
+use common::process::{Process, spawn_app_with};
+use common::{Running, TempDir, workspace_root};
 
 const CATALOG: &str = "beijing-attachment-5.toml";
 const CASES: &str = "beijing-attachment-5.cases.toml";

@@ -9,7 +9,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use certequiv_api::v1::{ListCatalogsRequest, ListCertificatesRequest, SearchCertificatesRequest};
-use common::{TempDir, spawn_app_with, workspace_root};
+use common::process::spawn_app_with;
+use common::{Running, TempDir, workspace_root};
 use tokio::sync::Mutex;
 
 const SWAPS: usize = 100;
