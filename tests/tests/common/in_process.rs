@@ -144,8 +144,9 @@ fn bind() -> std::net::TcpListener {
     listener
 }
 
-/// Runs the server to its end on a runtime of its own (two workers, as on the 2-core machines
-/// the tests run on).
+/// Runs the server to its end on a runtime of its own: two workers, so it serves while a
+/// test's client runs, without a thread per core for each of the servers a test binary starts
+/// at once.
 fn serve(
     grpc: std::net::TcpListener,
     http: std::net::TcpListener,

@@ -7,8 +7,9 @@
 //! `certequiv-under-test`, built by Cargo before the tests like any binary of this package
 //! (tests/Cargo.toml): it is compiled from crates/server/src/main.rs, so it is `certequiv`
 //! under another name, and it is started with `argv[0]` `certequiv`, so clap's messages read
-//! as the real binary's. `CERTEQUIV_BIN` overrides it, e.g. with `target/release/certequiv`
-//! for the attack suite's full mode.
+//! as the real binary's (`Usage: certequiv serve …`). `CERTEQUIV_BIN` overrides it, e.g. with
+//! `target/release/certequiv` for the attack suite's full mode (a relative path is taken from
+//! the workspace root, where the binary runs).
 //!
 //! # Readiness
 //!
