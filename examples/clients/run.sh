@@ -143,12 +143,18 @@ while IFS= read -r var; do unset "$var"; done < <(compgen -e | grep -E '^(CERTEQ
 # Created before the server starts: the wait loop below may read it before the background
 # job has opened it, and with pipefail a missing file would end the script.
 : >"$WORK/server.log"
+# JSON log lines: the bound address is read from them (logged_addr).
 "$BIN" serve --listen 127.0.0.1:0 --metrics-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 \
-  --log-format text >"$WORK/server.log" 2>&1 &
+  --log-format json >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
+# logged_addr MESSAGE: the address in the server's JSON log line for MESSAGE, e.g.
+# {"message":"serving","addr":"127.0.0.1:PORT",…}; empty until the server logged it.
+logged_addr() {
+  sed -nE "/\"message\":\"$1\"/{s/.*\"addr\":\"([^\"]+)\".*/\1/p;q}" "$WORK/server.log"
+}
 ADDR=
 for ((i = 0; i < 600; i++)); do
-  ADDR=$(sed -nE 's/.*serving.*addr=Some\(([0-9.]+:[0-9]+)\).*/\1/p' "$WORK/server.log" | head -n 1)
+  ADDR=$(logged_addr serving)
   [ -n "$ADDR" ] && break
   kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.log" >&2; exit 1; }
   sleep 0.1

@@ -143,14 +143,19 @@ while IFS= read -r var; do unset "$var"; done < <(compgen -e | grep '^CERTEQUIV_
 # Created before the server starts: the wait loop below may read it before the background
 # job has opened it, and with pipefail a missing file would end the script.
 : >"$WORK/server.log"
+# JSON log lines: the bound addresses are read from them (logged_addr).
 "$BIN" serve --listen 127.0.0.1:0 --metrics-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 \
-  --log-format text \
+  --log-format json \
   >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
+# logged_addr MESSAGE: the address in the server's JSON log line for MESSAGE, e.g.
+# {"message":"serving","addr":"127.0.0.1:PORT",…}; empty until the server logged it.
+logged_addr() {
+  sed -nE "/\"message\":\"$1\"/{s/.*\"addr\":\"([^\"]+)\".*/\1/p;q}" "$WORK/server.log"
+}
 ADDR=
 for ((i = 0; i < 600; i++)); do
-  ADDR=$(sed -E 's/\x1b\[[0-9;]*m//g' "$WORK/server.log" \
-    | sed -nE 's/.*serving.*addr=Some\(([0-9.]+:[0-9]+)\).*/\1/p' | head -n 1)
+  ADDR=$(logged_addr serving)
   [ -n "$ADDR" ] && break
   if ! kill -0 "$SERVER_PID" 2>/dev/null; then
     echo "server exited before serving:" >&2
@@ -160,8 +165,7 @@ for ((i = 0; i < 600; i++)); do
   sleep 0.1
 done
 [ -n "$ADDR" ] || { echo "server did not log 'serving' within 60s" >&2; exit 1; }
-METRICS=$(sed -E 's/\x1b\[[0-9;]*m//g' "$WORK/server.log" \
-  | sed -nE 's/.*metrics listening.*addr=Some\(([0-9.]+:[0-9]+)\).*/\1/p' | head -n 1)
+METRICS=$(logged_addr 'metrics listening')
 echo "gRPC at $ADDR, metrics at ${METRICS:-?} (pid $SERVER_PID)"
 export PYTHONDONTWRITEBYTECODE=1
 

@@ -101,21 +101,26 @@ fi
 # --- 2. server on port 0 ------------------------------------------------------------------------
 step "start $BIN with --http-listen 127.0.0.1:0"
 while IFS= read -r var; do unset "$var"; done < <(compgen -e | grep '^CERTEQUIV_' || true)
+# JSON log lines: the bound addresses are read from them (logged_addr).
 "$BIN" serve --listen 127.0.0.1:0 --metrics-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 \
-  --log-format text >"$WORK/server.log" 2>&1 &
+  --log-format json >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
-# The address of the "http listening" line, logged before "serving".
-listening() { sed -nE "s/.*$1.*addr=Some\(([0-9.]+:[0-9]+)\).*/\1/p" "$WORK/server.log" | head -n 1; }
+# logged_addr MESSAGE: the address in the server's JSON log line for MESSAGE, e.g.
+# {"message":"serving","addr":"127.0.0.1:PORT",…}; empty until the server logged it.
+logged_addr() {
+  sed -nE "/\"message\":\"$1\"/{s/.*\"addr\":\"([^\"]+)\".*/\1/p;q}" "$WORK/server.log"
+}
 HTTP=
 for ((i = 0; i < 600; i++)); do
-  if grep -q ' serving ' "$WORK/server.log"; then
-    HTTP=$(listening 'http listening')
+  # "http listening" is logged before "serving".
+  if [ -n "$(logged_addr serving)" ]; then
+    HTTP=$(logged_addr 'http listening')
     break
   fi
   kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.log" >&2; exit 1; }
   sleep 0.1
 done
-[ -n "$HTTP" ] || { echo "no 'http listening addr=Some(...)' line before 'serving'" >&2; exit 1; }
+[ -n "$HTTP" ] || { echo "no 'http listening' line with an addr before 'serving'" >&2; exit 1; }
 echo "HTTP/JSON at $HTTP (pid $SERVER_PID)"
 
 # --- 3. the served document ---------------------------------------------------------------------

@@ -32,7 +32,8 @@ use certequiv_api::v1::equivalence_service_client::EquivalenceServiceClient;
 use certequiv_api::v1::{
     CertificateClaim, EvaluateEquivalenceRequest, GetCertificateRequest, certificate_claim,
 };
-use common::{App, spawn_app_with};
+use common::process::{App, spawn_app_with, spawn_app_with_fd_limit};
+use common::{Running, TempDir};
 use prost::Message;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -605,7 +606,7 @@ async fn a_tls_handshake_that_never_completes_is_closed() {
         .expect("params")
         .self_signed(&key)
         .expect("cert");
-    let dir = common::TempDir::new("tls-stall");
+    let dir = TempDir::new("tls-stall");
     let (cert_path, key_path) = (dir.path().join("tls.crt"), dir.path().join("tls.key"));
     std::fs::write(&cert_path, cert.pem()).expect("write cert");
     std::fs::write(&key_path, key.serialize_pem()).expect("write key");
@@ -652,7 +653,7 @@ async fn a_tls_handshake_that_never_completes_is_closed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn at_the_descriptor_limit_accept_backs_off_and_recovers() {
     let _serial = ONE_AT_A_TIME.lock().await;
-    let mut app = common::spawn_app_with_fd_limit(64, &["--handshake-timeout", "30s"]);
+    let mut app = spawn_app_with_fd_limit(64, &["--handshake-timeout", "30s"]);
     let pid = app.process.pid();
     // Connections that complete set-up and stay: each holds a descriptor.
     let mut held = Vec::new();
@@ -721,11 +722,10 @@ async fn at_the_descriptor_limit_accept_backs_off_and_recovers() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn watch_streams_on_the_health_port_are_capped() {
     let _serial = ONE_AT_A_TIME.lock().await;
-    let health_port = {
-        let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        probe.local_addr().expect("addr")
-    };
-    let mut app = spawn_app_with(&["--health-listen", &health_port.to_string()]);
+    let mut app = spawn_app_with(&["--health-listen", "127.0.0.1:0"]);
+    let health_port = app
+        .health_addr
+        .expect("the server logged `health listening`");
     let prober = Prober::start(&app).await;
     let (connections, streams_each) = if full() { (20, 1000) } else { (4, 100) };
     let (mut watching, mut shed) = (0, 0);

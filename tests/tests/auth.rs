@@ -10,7 +10,8 @@ use certequiv_api::v1::equivalence_service_client::EquivalenceServiceClient;
 use certequiv_api::v1::{
     CertificateClaim, EvaluateEquivalenceRequest, GetCertificateRequest, certificate_claim,
 };
-use common::{TempDir, spawn_app_with};
+use common::process::{Process, spawn_app_with};
+use common::{Running, TempDir};
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 use tonic::Code;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity};
@@ -93,12 +94,6 @@ fn fcca() -> GetCertificateRequest {
 async fn mutual_tls_admits_only_clients_with_a_certificate_from_the_ca() {
     let pki = pki();
     let dir = TempDir::new("mtls");
-    let health_port = {
-        // A free port for the plaintext health listener.
-        let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        probe.local_addr().expect("addr").port()
-    };
-    let health_listen = format!("127.0.0.1:{health_port}");
     let app = spawn_app_with(&[
         "--tls-cert",
         &write(&dir, "server.pem", &pki.server.0),
@@ -107,8 +102,11 @@ async fn mutual_tls_admits_only_clients_with_a_certificate_from_the_ca() {
         "--tls-client-ca",
         &write(&dir, "ca.pem", &pki.ca_pem),
         "--health-listen",
-        &health_listen,
+        "127.0.0.1:0",
     ]);
+    let health_addr = app
+        .health_addr
+        .expect("the server logged `health listening`");
 
     let channel = tls_channel(app.port, &pki.ca_pem, Some(&pki.client))
         .await
@@ -164,7 +162,7 @@ async fn mutual_tls_admits_only_clients_with_a_certificate_from_the_ca() {
     );
 
     // Probes use the plaintext health port.
-    let channel = Channel::from_shared(format!("http://{health_listen}"))
+    let channel = Channel::from_shared(format!("http://{health_addr}"))
         .expect("uri")
         .connect()
         .await
@@ -272,7 +270,7 @@ fn a_tokens_file_others_can_read_stops_the_start() {
     let dir = TempDir::new("exposed-tokens");
     let tokens = write(&dir, "tokens", "hr-platform s3cret\n");
     std::fs::set_permissions(&tokens, std::fs::Permissions::from_mode(0o644)).expect("chmod");
-    let mut process = common::Process::start(&[
+    let mut process = Process::start(&[
         "serve",
         "--listen",
         "127.0.0.1:0",

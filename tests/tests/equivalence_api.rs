@@ -1,4 +1,4 @@
-//! EquivalenceService against the real binary with the embedded catalog.
+//! EquivalenceService with the embedded catalog: in process, but for the audit log (the binary).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -10,7 +10,8 @@ use certequiv_api::v1::{
     EvaluateEquivalenceRequest, EvaluateEquivalenceResponse, ListCatalogsRequest, TitleLevel,
     Verdict,
 };
-use common::spawn_app;
+use common::process::spawn_app;
+use common::{Running, in_process};
 use tokio_stream::StreamExt;
 use tonic::Code;
 use tonic_types::StatusExt;
@@ -63,7 +64,7 @@ fn assert_citations_quote_their_remarks(response: &EvaluateEquivalenceResponse) 
 
 #[tokio::test]
 async fn fcca_for_a_senior_title_is_not_recognized_with_its_conditions() {
-    let app = spawn_app();
+    let app = in_process::start().await;
     let mut client = app.equivalence().await;
     let response = client
         .evaluate_equivalence(EvaluateEquivalenceRequest {
@@ -116,7 +117,7 @@ async fn fcca_for_a_senior_title_is_not_recognized_with_its_conditions() {
 
 #[tokio::test]
 async fn cfa_with_confirmed_conditions_in_finance_is_recognized() {
-    let app = spawn_app();
+    let app = in_process::start().await;
     let mut client = app.equivalence().await;
     let response = client
         .evaluate_equivalence(EvaluateEquivalenceRequest {
@@ -155,7 +156,7 @@ async fn cfa_with_confirmed_conditions_in_finance_is_recognized() {
 
 #[tokio::test]
 async fn an_ambiguous_claim_needs_confirmation_and_offers_candidates() {
-    let app = spawn_app();
+    let app = in_process::start().await;
     let mut client = app.equivalence().await;
     let response = client
         .evaluate_equivalence(request(vec![text("CPA")]))
@@ -184,7 +185,7 @@ async fn an_ambiguous_claim_needs_confirmation_and_offers_candidates() {
 
 #[tokio::test]
 async fn an_unlisted_certificate_is_not_recognized() {
-    let app = spawn_app();
+    let app = in_process::start().await;
     let mut client = app.equivalence().await;
     let response = client
         .evaluate_equivalence(request(vec![text("PMP")]))
@@ -199,7 +200,7 @@ async fn an_unlisted_certificate_is_not_recognized() {
 
 #[tokio::test]
 async fn an_unknown_certificate_id_is_not_found() {
-    let app = spawn_app();
+    let app = in_process::start().await;
     let mut client = app.equivalence().await;
     let status = client
         .evaluate_equivalence(request(vec![id("nope")]))
@@ -210,7 +211,7 @@ async fn an_unknown_certificate_id_is_not_found() {
 
 #[tokio::test]
 async fn claims_are_required_and_limited_to_50() {
-    let app = spawn_app();
+    let app = in_process::start().await;
     let mut client = app.equivalence().await;
 
     let status = client
@@ -312,7 +313,7 @@ fn batch_item(i: usize) -> EvaluateEquivalenceRequest {
 
 #[tokio::test]
 async fn batch_evaluate_streams_10000_items_in_order_with_one_error() {
-    let app = spawn_app();
+    let app = in_process::start().await;
     let mut client = app.equivalence().await;
     // Generated lazily: the client pulls items as the server's flow control allows.
     let requests = tokio_stream::iter(0..BATCH).map(batch_item);

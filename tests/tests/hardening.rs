@@ -1,5 +1,6 @@
 //! Hostile and excessive input: floods past the concurrency limit, oversized and malformed
-//! messages. The server answers each with a clear status and stays up.
+//! messages. The server answers each with a clear status and stays up. The flood runs against
+//! the binary, whose memory it measures; the rest in process.
 
 mod common;
 
@@ -11,7 +12,8 @@ use certequiv_api::v1::{
     ApplicantContext, CertificateClaim, EvaluateEquivalenceRequest, GetCertificateRequest,
     SearchCertificatesRequest, certificate_claim,
 };
-use common::spawn_app_with;
+use common::process::spawn_app_with;
+use common::{Running, in_process};
 use tonic::Code;
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_client::HealthClient;
@@ -113,7 +115,7 @@ async fn a_flood_past_the_limit_is_shed_fast_and_service_resumes() {
 
 #[tokio::test]
 async fn oversized_and_excessive_requests_get_clear_statuses() {
-    let app = spawn_app_with(&["--max-message-bytes", "262144"]);
+    let app = in_process::start_with(|setup| setup.config.max_message_bytes = 262_144).await;
     let mut certificates = app.certificates().await;
     let mut equivalence = app.equivalence().await;
 
@@ -232,7 +234,7 @@ async fn raw_call<M: prost::Message + Default + Send + Sync + 'static>(
 
 #[tokio::test]
 async fn malformed_protobuf_and_invalid_utf8_are_refused_without_a_crash() {
-    let app = spawn_app_with(&[]);
+    let app = in_process::start().await;
     let started = Instant::now();
 
     let status = raw_call(

@@ -1,6 +1,7 @@
-//! The HTTP/JSON API (`--http-listen`) against the real binary, with a plain HTTP/1.1 client:
-//! every route, the error mapping, auth (tokens, mutual TLS), limits, request ids, metrics,
-//! the NDJSON batch stream, the OpenAPI document, timeouts and shutdown.
+//! The HTTP/JSON API (`--http-listen`) with a plain HTTP/1.1 client: every route, the error
+//! mapping, auth (tokens, mutual TLS), limits, request ids, metrics, the NDJSON batch stream,
+//! the OpenAPI document, timeouts and shutdown. Against the binary where the log, metrics,
+//! TLS, a flag's parsing or a signal take part; in process otherwise.
 
 mod common;
 
@@ -10,7 +11,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use certequiv_api::v1::GetCertificateRequest;
-use common::{Signal, TempDir, spawn_app, spawn_app_with};
+use common::process::{Signal, spawn_app, spawn_app_with};
+use common::{Running, TempDir, in_process};
 use http::{HeaderMap, Method, Request};
 use http_body_util::{BodyExt, Full, StreamBody};
 use hyper::body::{Frame, Incoming};
@@ -91,26 +93,24 @@ fn request(
 }
 
 async fn call(
-    app: &common::App,
+    app: &impl Running,
     method: Method,
     path: &str,
     body: Option<&str>,
     headers: &[(&str, &str)],
 ) -> Answer {
-    let addr = app
-        .http_addr
-        .expect("the server logged `http listening addr=...`");
+    let addr = app.http_addr().expect("the server has an HTTP port");
     let tcp = TcpStream::connect(addr)
         .await
         .expect("connect to the HTTP port");
     exchange(tcp, request(method, path, body, headers)).await
 }
 
-async fn get(app: &common::App, path: &str) -> Answer {
+async fn get(app: &impl Running, path: &str) -> Answer {
     call(app, Method::GET, path, None, &[]).await
 }
 
-async fn post(app: &common::App, path: &str, body: &str) -> Answer {
+async fn post(app: &impl Running, path: &str, body: &str) -> Answer {
     call(app, Method::POST, path, Some(body), &[]).await
 }
 
@@ -266,7 +266,7 @@ async fn every_route_answers_canonical_json_from_the_same_services() {
 
 #[tokio::test]
 async fn errors_are_google_rpc_status_with_the_standard_http_codes() {
-    let app = spawn_app_with(&["--max-message-bytes", "2000"]);
+    let app = in_process::start_with(|setup| setup.config.max_message_bytes = 2000).await;
 
     // From the service: INVALID_ARGUMENT with its field violations, NOT_FOUND.
     let negative = get(&app, "/v1/certificates?page_size=-1").await;
@@ -471,7 +471,7 @@ async fn overload_is_429_with_retry_after_and_request_ids_and_metrics_are_shared
 /// route streams both ways.
 #[tokio::test]
 async fn batch_evaluate_streams_ndjson_with_per_line_errors() {
-    let app = spawn_app();
+    let app = in_process::start().await;
     let (lines, mut reader) =
         open_batch(&app, r#"{"correlationId":"a","claims":[{"text":"CFA"}]}"#).await;
     let send = |line: &str| {
@@ -545,7 +545,7 @@ async fn batch_evaluate_streams_ndjson_with_per_line_errors() {
     );
 
     // A whole body at once works too, and a line over the limit ends the stream with a status.
-    let app = spawn_app_with(&["--max-message-bytes", "300"]);
+    let app = in_process::start_with(|setup| setup.config.max_message_bytes = 300).await;
     let body = format!(
         "{}\n{}\n",
         r#"{"correlationId":"x","claims":[{"text":"CFA"}]}"#,
@@ -575,8 +575,8 @@ type Lines = mpsc::Sender<Result<Frame<Bytes>, Infallible>>;
 
 /// Starts a BatchEvaluate with `first` as its first line; the rest of the body is sent line by
 /// line through the returned sender. The answer has started (200, NDJSON) when this returns.
-async fn open_batch(app: &common::App, first: &str) -> (Lines, LineReader) {
-    let tcp = TcpStream::connect(app.http_addr.expect("http address"))
+async fn open_batch(app: &impl Running, first: &str) -> (Lines, LineReader) {
+    let tcp = TcpStream::connect(app.http_addr().expect("http address"))
         .await
         .expect("connect");
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
@@ -638,7 +638,7 @@ impl LineReader {
 
 #[tokio::test]
 async fn the_openapi_document_is_served_as_committed() {
-    let app = spawn_app();
+    let app = in_process::start().await;
     let served = get(&app, "/openapi.json").await;
     assert_eq!(served.status, 200);
     assert_eq!(served.header("content-type"), Some("application/json"));

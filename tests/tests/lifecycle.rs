@@ -5,13 +5,13 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use certequiv_api::v1::batch_evaluate_response::Outcome;
 use certequiv_api::v1::certificate_claim::Claim;
 use certequiv_api::v1::{CertificateClaim, EvaluateEquivalenceRequest};
-use common::{Process, Signal, TempDir, binary, spawn_app_with, workspace_root};
+use common::process::{Process, Signal, command, spawn_app_with};
+use common::{Running, TempDir, workspace_root};
 use tokio_stream::wrappers::ReceiverStream;
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
@@ -246,7 +246,7 @@ fn serve_refuses_to_start_with_an_empty_catalog_dir() {
 #[test]
 fn validate_accepts_the_shipped_catalog() {
     let catalog = workspace_root().join("crates/storage/catalogs/beijing-attachment-5.toml");
-    let output = Command::new(binary())
+    let output = command()
         .arg("validate")
         .arg(&catalog)
         .output()
@@ -291,7 +291,7 @@ fn validate_names_file_line_and_field_of_a_bad_title_level() {
     let file = dir.path().join("broken.toml");
     std::fs::write(&file, broken).unwrap();
 
-    let output = Command::new(binary())
+    let output = command()
         .arg("validate")
         .arg(&file)
         .output()
@@ -327,7 +327,7 @@ fn reported_line(line: &str, file: &Path) -> Option<usize> {
 #[test]
 fn export_writes_the_catalog_as_csv_and_json() {
     let run = |format: &str| {
-        let output = Command::new(binary())
+        let output = command()
             .args([
                 "export",
                 "--catalog",
@@ -359,7 +359,7 @@ fn export_writes_the_catalog_as_csv_and_json() {
     assert_eq!(json.matches("\"work_scope\":").count(), 33);
     assert!(json.contains("\"etag\": \""), "{json:.200}");
 
-    let unknown = Command::new(binary())
+    let unknown = command()
         .args(["export", "--catalog", "nope"])
         .output()
         .expect("run certequiv export");

@@ -1,7 +1,7 @@
 //! The catalog maintainer's path through the real binary: change a level in a copy of the
 //! catalog, see it in `certequiv diff`, watch a pinned case fail in `validate` and the server
 //! refuse the file (at start and on reload), fix it; and the history of an entry across two
-//! editions on the wire.
+//! editions on the wire (in process).
 
 mod common;
 
@@ -9,7 +9,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use certequiv_api::v1::{GetCertificateRequest, ListCatalogsRequest, TitleLevel};
-use common::{Process, TempDir, spawn_app_with, workspace_root};
+use common::process::{Process, spawn_app_with};
+use common::{Running, TempDir, in_process, workspace_root};
 
 const CATALOG: &str = "beijing-attachment-5.toml";
 const CASES: &str = "beijing-attachment-5.cases.toml";
@@ -256,7 +257,7 @@ async fn a_reload_whose_cases_fail_keeps_the_loaded_catalog_and_says_why() {
 #[tokio::test]
 async fn get_certificate_shows_an_entrys_history_across_editions() {
     let editions = workspace_root().join("crates/storage/tests/data/editions");
-    let app = spawn_app_with(&["--catalog-dir", path(&editions)]);
+    let app = in_process::start_with(|setup| setup.catalog_dir = Some(editions)).await;
     let mut client = app.certificates().await;
     // Today the 2025 edition is in force (from 2025-01-01, open-ended).
     let renamed = client

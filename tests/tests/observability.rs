@@ -8,7 +8,8 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 use certequiv_api::v1::GetCertificateRequest;
-use common::spawn_app_with;
+use common::Running;
+use common::process::spawn_app_with;
 use tonic::Code;
 
 fn scrape(addr: std::net::SocketAddr) -> String {

@@ -1,5 +1,6 @@
 //! Hot reload under load: clients keep calling while the catalog file is swapped 100 times;
-//! no call fails and every response is consistent with exactly one catalog version.
+//! no call fails and every response is consistent with exactly one catalog version (in
+//! process). A broken file is refused, said in the log (the binary) and in ListCatalogs.
 
 mod common;
 
@@ -9,7 +10,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use certequiv_api::v1::{ListCatalogsRequest, ListCertificatesRequest, SearchCertificatesRequest};
-use common::{TempDir, spawn_app_with, workspace_root};
+use common::process::spawn_app_with;
+use common::{Running, TempDir, in_process, workspace_root};
 use tokio::sync::Mutex;
 
 const SWAPS: usize = 100;
@@ -42,12 +44,11 @@ async fn swapping_the_catalog_100_times_under_load_fails_no_call() {
     let versions = [version(&base, "A"), version(&base, "B")];
     let dir = TempDir::new("reload");
     swap_in(dir.path(), &versions[0]);
-    let app = spawn_app_with(&[
-        "--catalog-dir",
-        dir.path().to_str().expect("utf-8 temp path"),
-        "--reload-interval",
-        "50ms",
-    ]);
+    let app = in_process::start_with(|setup| {
+        setup.catalog_dir = Some(dir.path().to_owned());
+        setup.config.reload_interval = Duration::from_millis(50);
+    })
+    .await;
 
     let stop = Arc::new(AtomicBool::new(false));
     let calls = Arc::new(AtomicU64::new(0));

@@ -12,7 +12,8 @@ use certequiv_api::v1::certificate_claim::Claim;
 use certequiv_api::v1::{
     CertificateClaim, EvaluateEquivalenceRequest, GetCertificateRequest, SearchCertificatesRequest,
 };
-use common::{Signal, spawn_app_with_env};
+use common::Running;
+use common::process::{Signal, spawn_app_with_env};
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
     TraceService, TraceServiceServer,
 };

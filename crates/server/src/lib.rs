@@ -27,6 +27,7 @@ pub mod tracing_otel;
 pub mod transport;
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -134,6 +135,27 @@ pub enum ServeError {
     Reflection(#[from] tonic_reflection::server::Error),
     #[error("http gateway: {0}")]
     Gateway(String),
+    /// The address a listener is bound to could not be read. The log names every bound
+    /// address and tools take port-0 ports from it, so serving does not start without one.
+    #[error("address of the {listener} listener: {error}")]
+    LocalAddr {
+        listener: &'static str,
+        error: std::io::Error,
+    },
+}
+
+/// `listener` with the address it is bound to (the real port when it was bound to port 0).
+fn with_addr(
+    listener: TcpListener,
+    name: &'static str,
+) -> Result<(TcpListener, SocketAddr), ServeError> {
+    let addr = listener
+        .local_addr()
+        .map_err(|error| ServeError::LocalAddr {
+            listener: name,
+            error,
+        })?;
+    Ok((listener, addr))
 }
 
 /// After the grace period, how long the calls ended then may take to be written out.
@@ -148,6 +170,18 @@ pub async fn run(
     config: ServeConfig,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServeError> {
+    // Before anything starts, so a failure leaves nothing running.
+    let (grpc_listener, address) = with_addr(listeners.grpc, "grpc")?;
+    let metrics_listener = listeners
+        .metrics
+        .map(|l| with_addr(l, "metrics"))
+        .transpose()?;
+    let http_listener = listeners.http.map(|l| with_addr(l, "http")).transpose()?;
+    let health_listener = listeners
+        .health
+        .map(|l| with_addr(l, "health"))
+        .transpose()?;
+
     let (reporter, health) = tonic_health::server::health_reporter();
     // tonic-health reports "" as SERVING from creation; nothing is ready until wired up.
     health::set_all(&reporter, ServingStatus::NotServing).await;
@@ -171,7 +205,7 @@ pub async fn run(
         (None, None)
     };
     // Installed before the method table: its metric handles bind to the recorder of the moment.
-    let recorder = listeners.metrics.as_ref().and_then(|_| metrics::recorder());
+    let recorder = metrics_listener.as_ref().and_then(|_| metrics::recorder());
     let methods = observe::MethodTable::from_descriptor_sets(&[
         certequiv_api::FILE_DESCRIPTOR_SET,
         tonic_health::pb::FILE_DESCRIPTOR_SET,
@@ -229,10 +263,10 @@ pub async fn run(
 
     // Metrics, the file watchers and the readiness watch; aborted when serving ends.
     let mut background = tokio::task::JoinSet::<()>::new();
-    if let Some(listener) = listeners.metrics {
+    if let Some((listener, addr)) = metrics_listener {
         match recorder {
             Some(handle) => {
-                tracing::info!(addr = ?listener.local_addr().ok(), "metrics listening");
+                tracing::info!(%addr, "metrics listening");
                 background.spawn(metrics::refresh(
                     Arc::clone(&store),
                     handle.clone(),
@@ -259,7 +293,7 @@ pub async fn run(
     ));
 
     let mut servers = Vec::new();
-    if let Some(listener) = listeners.http {
+    if let Some((listener, addr)) = http_listener {
         // The HTTP/JSON gateway calls the same stack as the gRPC port: every layer above
         // (admission, request ids, logs, metrics, tokens) applies to it once.
         let grpc = tower::ServiceExt::<http::Request<tonic::body::Body>>::map_response(
@@ -278,7 +312,7 @@ pub async fn run(
             },
         )
         .map_err(ServeError::Gateway)?;
-        tracing::info!(addr = ?listener.local_addr().ok(), "http listening");
+        tracing::info!(%addr, "http listening");
         servers.push(tokio::spawn(gateway::serve(
             listener,
             Arc::new(gateway),
@@ -286,17 +320,16 @@ pub async fn run(
             lifecycle.clone(),
         )));
     }
-    let address = listeners.grpc.local_addr().ok();
     servers.push(tokio::spawn(transport::serve(
-        listeners.grpc,
+        grpc_listener,
         api,
         config.tls.clone(),
         Arc::clone(&transport),
         lifecycle.clone(),
         "grpc",
     )));
-    if let Some(listener) = listeners.health {
-        tracing::info!(addr = ?listener.local_addr().ok(), "health listening");
+    if let Some((listener, addr)) = health_listener {
+        tracing::info!(%addr, "health listening");
         let health_only = tower::ServiceBuilder::new()
             .layer(observe)
             .service(Routes::new(health).prepare());
@@ -325,7 +358,7 @@ pub async fn run(
     health::set_all(&reporter, ServingStatus::Serving).await;
     let set = store.snapshot();
     tracing::info!(
-        addr = ?address,
+        addr = %address,
         catalogs = set.catalogs().len(),
         "serving"
     );
