@@ -499,10 +499,10 @@ def test_services_speak_h2c_and_have_a_headless_twin(docs):
 
 def test_http_port_is_the_servers_default(docs):
     """The container port named http is where `certequiv serve` listens for HTTP/JSON by default
-    (--http-listen, read from the server's flag definitions), and nothing moves it."""
-    cli = (ROOT / "crates" / "server" / "src" / "cli.rs").read_text(encoding="utf-8")
-    default = re.search(r'env = "CERTEQUIV_HTTP_LISTEN", default_value = "[^"]*:(\d+)"', cli)
-    assert default, "no default for --http-listen in crates/server/src/cli.rs"
+    (--http-listen, read from the server's defaults), and nothing moves it."""
+    defaults = (ROOT / "crates" / "server" / "src" / "defaults.rs").read_text(encoding="utf-8")
+    default = re.search(r'pub const HTTP_LISTEN: &str = "[^"]*:(\d+)";', defaults)
+    assert default, "no HTTP_LISTEN default in crates/server/src/defaults.rs"
     c = container(docs)
     assert port_named(docs, "http") == int(default.group(1))
     assert "--http-listen" not in c.get("args", [])
