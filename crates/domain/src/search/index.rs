@@ -95,6 +95,9 @@ pub struct SearchIndex {
     /// (entries of the same bodies share one), for brand words.
     pub(super) issuer_vocab_of: Vec<u32>,
     pub(super) issuer_vocab: Vec<Box<[u32]>>,
+    /// Bit `v`: vocabulary id `v` is a word of some issuer's name, so a query without such a
+    /// word names no issuer and its ties need no look at each entry's issuers.
+    pub(super) issuer_words: Vec<u64>,
     /// Per certificate: where each unit of each of its keys is in the key's text, for
     /// highlights. Made the first time one of the entry's hits is shown, so the text is
     /// analysed once per catalog load, within [`KEEP_SPANS_BYTES`]; past that, an entry's
@@ -118,6 +121,10 @@ impl SearchIndex {
         index.build_deletes();
         index.issuers = normalized_issuers(certs);
         index.issuer_names = issuer_names(certs);
+        index.issuer_words = vec![0; index.texts.len().div_ceil(64)];
+        for &v in index.issuer_vocab.iter().flatten() {
+            index.issuer_words[v as usize / 64] |= 1 << (v % 64);
+        }
         index.spans = BudgetedSlots::new(certs.len(), KEEP_SPANS_BYTES);
         Ok(index)
     }
@@ -450,6 +457,15 @@ impl SearchIndex {
     pub(super) fn layer_runs_of(&self, vocab: u32) -> &[u32] {
         let v = vocab as usize;
         &self.layer_runs[self.layer_run_starts[v] as usize..self.layer_run_starts[v + 1] as usize]
+    }
+
+    /// Whether some of `query_vocab` is a word of some issuer's name.
+    pub(super) fn has_issuer_word(&self, query_vocab: &[Option<u32>]) -> bool {
+        query_vocab.iter().flatten().any(|&v| {
+            self.issuer_words
+                .get(v as usize / 64)
+                .is_some_and(|bits| bits & (1 << (v % 64)) != 0)
+        })
     }
 
     /// The sorted vocabulary of `cert`'s issuers' names.

@@ -68,15 +68,22 @@ impl SearchIndex {
         let accepts = filter.acceptor(self, certs);
         let mut named: Vec<SearchHit> = Vec::new();
         let mut count = 0;
+        // Entries of one body write its name alike: a text equal to one confirmed is confirmed.
+        let mut confirmed: Option<&str> = None;
         for &(_, cert, which) in self.issuer_names[start..]
             .iter()
             .take_while(|&&(f, _, _)| f == fingerprint)
         {
+            if named.len() >= limit && count >= 2 {
+                break;
+            }
             let field = field_of(which);
             let text = field.text(&certs[cert as usize]);
-            if !compact_equals(text, query_compact) || !accepts(cert as usize) {
+            let same = confirmed == Some(text) || compact_equals(text, query_compact);
+            if !same || !accepts(cert as usize) {
                 continue;
             }
+            confirmed = Some(text);
             count += 1;
             if named.len() < limit {
                 named.push(SearchHit {

@@ -132,15 +132,26 @@ impl SearchIndex {
         } = ranked;
         entries.sort_by(|(ca, a), (cb, b)| b.best.score.total_cmp(&a.best.score).then(ca.cmp(cb)));
         let accepts = filter.acceptor(self, certs);
-        if sure > 1 {
-            for (_, e) in entries.iter_mut() {
-                e.best.score = e.best.score.min(SCORE_PARTIAL_MAX);
-            }
-        }
-        let hits = entries
+        let mut window: Vec<(u32, Eval)> = entries
             .into_iter()
             .filter(|(ci, _)| accepts(*ci as usize))
             .take(limit)
+            .collect();
+        let brands = self.has_issuer_word(&prepared.query_vocab);
+        order_ties(&mut window, |(ci, e)| {
+            (
+                e.best.score,
+                brands && self.names_issuer(*ci, &prepared.query_vocab),
+                e.partial,
+            )
+        });
+        if sure > 1 {
+            for (_, e) in window.iter_mut() {
+                e.best.score = e.best.score.min(SCORE_PARTIAL_MAX);
+            }
+        }
+        let hits = window
+            .into_iter()
             .map(|(ci, e)| {
                 let key = &self.keys[e.best.key as usize];
                 let hit_key = HitKey {
@@ -163,6 +174,31 @@ impl SearchIndex {
             .collect();
         SearchOutcome { hits, ambiguous }
     }
+}
+
+/// Orders the results of equal score, already chosen and ordered by score then catalog order:
+/// first the entries whose issuer the query names (a brand word: "Huawei Certified ICT
+/// Expert"), then those whose best key matches more of the query, then catalog order. `key`
+/// gives (score, names the issuer, best partial score). Only within the results, so every
+/// way of ranking (small, pruned, the reference) orders the same results alike, and the search
+/// bounds stay exact.
+fn order_ties<T>(window: &mut Vec<T>, key: impl Fn(&T) -> (f64, bool, f64)) {
+    let tied = window
+        .windows(2)
+        .any(|pair| key(&pair[0]).0 == key(&pair[1]).0);
+    if !tied {
+        return;
+    }
+    let mut keyed: Vec<((f64, bool, f64), T)> = window.drain(..).map(|t| (key(&t), t)).collect();
+    keyed.sort_by(
+        |((score_a, brand_a, partial_a), _), ((score_b, brand_b, partial_b), _)| {
+            score_b
+                .total_cmp(score_a)
+                .then(brand_b.cmp(brand_a))
+                .then(partial_b.total_cmp(partial_a))
+        },
+    );
+    window.extend(keyed.into_iter().map(|(_, t)| t));
 }
 
 /// The certificates that can make the results, scored, and how many are sure.

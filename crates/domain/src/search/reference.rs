@@ -84,11 +84,7 @@ fn exhaustive(
         if candidate.score >= SURE_HIT {
             continue;
         }
-        let context_score = index.context_score(
-            cert,
-            &query_vocab,
-            partial.get(&cert).copied().unwrap_or(0.0),
-        );
+        let context_score = index.context_score(cert, &query_vocab);
         if context_score > candidate.score {
             candidate.score = context_score;
             candidate.kind = MatchKind::Partial;
@@ -97,17 +93,31 @@ fn exhaustive(
     let mut ranked: Vec<(u32, Candidate)> = best.into_iter().collect();
     ranked.sort_by(|(ca, a), (cb, b)| b.score.total_cmp(&a.score).then(ca.cmp(cb)));
     let sure = ranked.iter().filter(|(_, c)| c.score >= SURE_HIT).count();
-    if sure > 1 {
-        for (_, c) in ranked.iter_mut() {
-            c.score = c.score.min(SCORE_PARTIAL_MAX);
-        }
-    }
-    let ambiguous = ranked.first().is_some_and(|(_, c)| c.score < SURE_HIT)
+    // Two sure entries make none sure: their scores are capped below SURE_HIT (after ranking).
+    let ambiguous = (sure > 1 || ranked.first().is_some_and(|(_, c)| c.score < SURE_HIT))
         && ranked.iter().filter(|(_, c)| c.covers_query).count() >= 2;
-    let hits = ranked
+    let mut window: Vec<(u32, Candidate)> = ranked
         .into_iter()
         .filter(|(ci, _)| filter.accepts(&certs[*ci as usize]))
         .take(limit)
+        .collect();
+    // Ties: the query names the entry's issuer, then the best partial score of its keys.
+    window.sort_by(|(ca, a), (cb, b)| {
+        let brand = |c: &u32| index.names_issuer(*c, &query_vocab);
+        let part = |c: &u32| partial.get(c).copied().unwrap_or(0.0);
+        b.score
+            .total_cmp(&a.score)
+            .then(brand(cb).cmp(&brand(ca)))
+            .then(part(cb).total_cmp(&part(ca)))
+            .then(ca.cmp(cb))
+    });
+    if sure > 1 {
+        for (_, c) in window.iter_mut() {
+            c.score = c.score.min(SCORE_PARTIAL_MAX);
+        }
+    }
+    let hits = window
+        .into_iter()
         .map(|(ci, c)| {
             let key = &index.keys[c.key as usize];
             let hit_key = HitKey {

@@ -18,10 +18,6 @@ const SCORE_KEY_WITH_OWN_WORDS: f64 = 0.92;
 pub(super) const SCORE_PARTIAL_MAX: f64 = 0.85;
 /// Best score when the query's words are spread over several texts of one entry.
 pub(super) const SCORE_CONTEXT_MAX: f64 = 0.765;
-/// How much lower a context score is when the entry's best key matches nothing of the query
-/// (in proportion for partial matches), and when no query word names its issuer.
-const KEY_EVIDENCE_WEIGHT: f64 = 0.05;
-const BRAND_WEIGHT: f64 = 0.05;
 pub(super) const QUALITY_EXACT: f64 = 1.0;
 pub(super) const QUALITY_PREFIX: f64 = 0.85;
 pub(super) const QUALITY_FUZZY: f64 = 0.75;
@@ -69,7 +65,7 @@ impl SearchIndex {
             }
         }
         let (mut best, acc) = best?;
-        let context_score = self.context_score(cert, &query.query_vocab, partial);
+        let context_score = self.context_score(cert, &query.query_vocab);
         // Words can come from several texts of one entry ("电气电子工程师学会" is the issuer,
         // "会士" the name): coverage of the query by everything the entry says, a little below
         // a single key covering it.
@@ -85,32 +81,24 @@ impl SearchIndex {
         })
     }
 
-    /// The share of the query `cert`'s texts cover, as a score below [`SCORE_CONTEXT_MAX`],
-    /// a little lower when the evidence that it is this entry is weak: its best key (`partial`
-    /// is that key's score) matches little of the query, or no query word is a word of its
-    /// issuers' names (a brand: "Huawei" in "Huawei Certified ICT Expert"). Entries whose texts
-    /// cover the query alike are so told apart by what discriminates them, and the score stays
-    /// within the bound the pruned walk takes for it.
-    pub(super) fn context_score(
-        &self,
-        cert: u32,
-        query_vocab: &[Option<u32>],
-        partial: f64,
-    ) -> f64 {
+    /// The share of the query `cert`'s texts cover, as a score up to [`SCORE_CONTEXT_MAX`].
+    pub(super) fn context_score(&self, cert: u32, query_vocab: &[Option<u32>]) -> f64 {
         let context = self.context_of(cert);
-        let issuers = self.issuer_vocab_of(cert);
-        let (mut covered, mut branded) = (0, false);
-        for v in query_vocab.iter().flatten() {
-            if context.binary_search(v).is_ok() {
-                covered += 1;
-                branded |= issuers.binary_search(v).is_ok();
-            }
-        }
-        let key_evidence = 1.0 - KEY_EVIDENCE_WEIGHT * (1.0 - partial / SCORE_PARTIAL_MAX);
-        let brand_evidence = if branded { 1.0 } else { 1.0 - BRAND_WEIGHT };
+        let covered = query_vocab
+            .iter()
+            .filter(|v| v.is_some_and(|v| context.binary_search(&v).is_ok()))
+            .count();
         SCORE_CONTEXT_MAX * covered as f64 / query_vocab.len() as f64
-            * key_evidence
-            * brand_evidence
+    }
+
+    /// Whether a query word is a word of `cert`'s issuers' names: a brand ("Huawei" in "Huawei
+    /// Certified ICT Expert"), evidence for this entry over others that score alike.
+    pub(super) fn names_issuer(&self, cert: u32, query_vocab: &[Option<u32>]) -> bool {
+        let issuers = self.issuer_vocab_of(cert);
+        query_vocab
+            .iter()
+            .flatten()
+            .any(|v| issuers.binary_search(v).is_ok())
     }
 
     /// The candidate a key makes: sure when the key is all query words and the rest of the

@@ -8,6 +8,7 @@
 
 use std::borrow::Cow;
 
+use super::is_cjk;
 use super::script::simplified;
 
 /// (regional term, the list's term), both in simplified script; longest first, so a term that
@@ -29,7 +30,14 @@ const TERMS: &[(&str, &str)] = &[
 /// when it holds none. Terms are found in the simplified form of the query, so 網路 and 网路
 /// are both replaced; the text returned is then in simplified script.
 pub fn to_mainland_terms(query: &str) -> Cow<'_, str> {
-    if query.is_ascii() {
+    // Most queries hold no character a term starts with: no copy for them.
+    let starts_a_term = |c: char| {
+        is_cjk(c) && {
+            let c = simplified(c);
+            TERMS.iter().any(|(regional, _)| regional.starts_with(c))
+        }
+    };
+    if query.is_ascii() || !query.chars().any(starts_a_term) {
         return Cow::Borrowed(query);
     }
     let folded: String = query.chars().map(simplified).collect();

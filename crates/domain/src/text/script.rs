@@ -67,7 +67,7 @@ impl Table {
 #[inline]
 pub fn simplified(c: char) -> char {
     let code = c as u32;
-    if code < 0x3400 {
+    if !super::is_cjk(c) {
         return c;
     }
     let table = &*TABLE;
