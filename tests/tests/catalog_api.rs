@@ -8,9 +8,9 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use certequiv_api::v1::{
-    CertificateFilter, GetCatalogRequest, GetCertificateRequest, ListCatalogsRequest,
-    ListCertificatesRequest, MatchKind, SearchCertificatesRequest, SearchCertificatesResponse,
-    SearchResult, TitleLevel,
+    CertificateFilter, CertificateView, GetCatalogRequest, GetCertificateRequest,
+    ListCatalogsRequest, ListCertificatesRequest, MatchKind, SearchCertificatesRequest,
+    SearchCertificatesResponse, SearchResult, TitleLevel,
 };
 use common::process::spawn_app;
 use common::{Running, in_process};
@@ -504,6 +504,91 @@ async fn search_for_an_unlisted_certificate_is_empty_not_an_error() {
         result_ids(&response)
     );
     assert!(!response.ambiguous);
+}
+
+#[tokio::test]
+async fn search_reads_traditional_script_and_pasted_line_breaks() {
+    let app = in_process::start().await;
+    let mut client = app.certificates().await;
+    for (query, expected) in [
+        ("特許公認會計師公會資深會員", "fcca"),
+        ("ACM高级会员\n证书", "acm-senior-member"),
+        ("\tc.i.a.\r\n", "cia"),
+    ] {
+        let response = client
+            .search_certificates(search(query))
+            .await
+            .unwrap_or_else(|status| panic!("{query:?} refused: {status:?}"))
+            .into_inner();
+        assert_eq!(
+            result_ids(&response).first().map(String::as_str),
+            Some(expected),
+            "{query:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn search_basic_view_carries_what_a_type_ahead_list_shows() {
+    let app = in_process::start().await;
+    let mut client = app.certificates().await;
+    let ask = |view: CertificateView| SearchCertificatesRequest {
+        view: view as i32,
+        ..search("ACCA")
+    };
+    let full = client
+        .search_certificates(ask(CertificateView::Unspecified))
+        .await
+        .unwrap()
+        .into_inner();
+    let basic = client
+        .search_certificates(ask(CertificateView::Basic))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(result_ids(&basic), result_ids(&full));
+    assert!(!basic.results.is_empty());
+    for (b, f) in basic.results.iter().zip(&full.results) {
+        assert_eq!(
+            (b.score, b.match_kind, &b.matched_text),
+            (f.score, f.match_kind, &f.matched_text)
+        );
+        let (b, f) = (
+            b.certificate.as_ref().unwrap(),
+            f.certificate.as_ref().unwrap(),
+        );
+        let (bs, fs) = (b.source.as_ref().unwrap(), f.source.as_ref().unwrap());
+        assert_eq!(
+            (&b.name_zh, &b.name_en, &b.abbreviations, b.title_level),
+            (&f.name_zh, &f.name_en, &f.abbreviations, f.title_level)
+        );
+        assert_eq!(
+            (bs.section_number, bs.item_number),
+            (fs.section_number, fs.item_number)
+        );
+        assert!(
+            !f.remark.is_empty() && f.issuer.is_some(),
+            "FULL carries the entry: {f:?}"
+        );
+        assert!(b.remark.is_empty() && b.issuer.is_none() && b.work_scope.is_empty());
+        assert!(bs.catalog_source.is_empty() && b.aliases.is_empty());
+    }
+    let size = |r: &SearchCertificatesResponse| prost::Message::encoded_len(r);
+    assert!(
+        size(&basic) * 3 < size(&full),
+        "BASIC {} vs FULL {} bytes",
+        size(&basic),
+        size(&full)
+    );
+
+    let unknown = client
+        .search_certificates(SearchCertificatesRequest {
+            view: 9,
+            ..search("ACCA")
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(assert_field_violation(&unknown, "view"), "unknown view 9");
 }
 
 #[tokio::test]

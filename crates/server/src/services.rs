@@ -127,7 +127,11 @@ impl CertificateService for Certificates {
                 .catalog
                 .search(&request.query, &request.filter, request.limit)
         };
-        Ok(Response::new(response::search_response(&outcome, &loaded)))
+        Ok(Response::new(response::search_response(
+            &outcome,
+            &loaded,
+            request.view,
+        )))
     }
 
     async fn list_catalogs(

@@ -88,6 +88,16 @@ pub struct SearchCertificates {
     pub filter: CertificateFilter,
     /// Most results wanted: 1 to [`MAX_PAGE_SIZE`].
     pub limit: usize,
+    pub view: View,
+}
+
+/// How much of each certificate a search answer carries (`CertificateView`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    /// The fields a type-ahead list shows: id, names, abbreviations, level, section and item.
+    Basic,
+    /// Every field, as GetCertificate gives it.
+    Full,
 }
 
 impl TryFrom<pb::SearchCertificatesRequest> for SearchCertificates {
@@ -99,8 +109,9 @@ impl TryFrom<pb::SearchCertificatesRequest> for SearchCertificates {
         let catalog = violations.check(selector(&raw.catalog_id, &raw.as_of));
         let filter = violations.check(filter(raw.filter.as_ref()));
         let limit = violations.check(page_size(raw.page_size, DEFAULT_SEARCH_SIZE));
-        let (Some(query), Some(catalog), Some(filter), Some(limit)) =
-            (query, catalog, filter, limit)
+        let view = violations.check(view(raw.view));
+        let (Some(query), Some(catalog), Some(filter), Some(limit), Some(view)) =
+            (query, catalog, filter, limit, view)
         else {
             return Err(violations);
         };
@@ -109,6 +120,7 @@ impl TryFrom<pb::SearchCertificatesRequest> for SearchCertificates {
             catalog,
             filter,
             limit,
+            view,
         })
     }
 }
@@ -246,6 +258,15 @@ fn title_level(field: &str, raw: i32) -> Result<Option<TitleLevel>, Violations> 
         Ok(pb::TitleLevel::AssociateSenior) => Ok(Some(TitleLevel::AssociateSenior)),
         Ok(pb::TitleLevel::Senior) => Ok(Some(TitleLevel::Senior)),
         Err(_) => Err(Violations::one(field, format!("unknown title level {raw}"))),
+    }
+}
+
+/// UNSPECIFIED is FULL, the whole entry (AIP-157); an unknown number is refused.
+fn view(raw: i32) -> Result<View, Violations> {
+    match pb::CertificateView::try_from(raw) {
+        Ok(pb::CertificateView::Basic) => Ok(View::Basic),
+        Ok(pb::CertificateView::Full | pb::CertificateView::Unspecified) => Ok(View::Full),
+        Err(_) => Err(Violations::one("view", format!("unknown view {raw}"))),
     }
 }
 
@@ -477,6 +498,15 @@ mod tests {
     #[test]
     fn unknown_enum_numbers_are_refused() {
         assert!(title_level("f", 99).is_err());
+        assert_eq!(
+            view(7).map_err(|v| v.as_slice().to_vec()),
+            Err(pairs(&[("view", "unknown view 7")]))
+        );
+        assert_eq!(view(0).ok(), Some(View::Full));
+        assert_eq!(
+            view(pb::CertificateView::Basic as i32).ok(),
+            Some(View::Basic)
+        );
         assert_eq!(title_level("f", 0).ok(), Some(None));
         assert_eq!(
             title_level("f", pb::TitleLevel::Senior as i32).ok(),
@@ -613,8 +643,11 @@ mod tests {
             query: " CFA ".into(),
             ..Default::default()
         })
-        .map(|s| (s.query.as_str().to_owned(), s.limit));
-        assert_eq!(parsed, Ok(("CFA".to_owned(), DEFAULT_SEARCH_SIZE)));
+        .map(|s| (s.query.as_str().to_owned(), s.limit, s.view));
+        assert_eq!(
+            parsed,
+            Ok(("CFA".to_owned(), DEFAULT_SEARCH_SIZE, View::Full))
+        );
     }
 
     #[test]

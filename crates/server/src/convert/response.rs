@@ -10,6 +10,7 @@ use certequiv_domain::{Catalog, Certificate, CertificateFilter, TitleLevel};
 use certequiv_storage::{CatalogSet, History, LoadedCatalog, ReloadStatus, Version};
 use jiff::civil::Date;
 
+use crate::convert::request::View;
 use crate::page_token;
 
 pub fn title_level(level: TitleLevel) -> pb::TitleLevel {
@@ -90,6 +91,24 @@ fn certificate_message(
         superseded_by: history.map_or(Vec::new(), |h| {
             h.superseded_by.iter().map(version).collect()
         }),
+    }
+}
+
+/// The BASIC view of an entry (`CERTIFICATE_VIEW_BASIC`): what a type-ahead list shows and
+/// picks by; encoded per answer, it is a few dozen bytes.
+fn basic_certificate(cert: &Certificate) -> v1::Certificate {
+    v1::Certificate {
+        id: cert.id.clone(),
+        name_zh: cert.name_zh.clone(),
+        name_en: cert.name_en.clone(),
+        abbreviations: cert.abbreviations.clone(),
+        title_level: title_level(cert.title_level) as i32,
+        source: Some(pb::SourceRef {
+            section_number: cert.section as i32,
+            item_number: cert.item as i32,
+            ..Default::default()
+        }),
+        ..Default::default()
     }
 }
 
@@ -183,12 +202,13 @@ pub fn catalog(loaded: &LoadedCatalog) -> pb::Catalog {
 pub fn search_response(
     outcome: &SearchOutcome,
     loaded: &LoadedCatalog,
+    view: View,
 ) -> pb::SearchCertificatesResponse {
     pb::SearchCertificatesResponse {
         results: outcome
             .hits
             .iter()
-            .map(|hit| search_result(hit, loaded))
+            .map(|hit| search_result(hit, loaded, view))
             .collect(),
         ambiguous: outcome.ambiguous,
         catalog_id: loaded.catalog.id().to_owned(),
@@ -196,10 +216,13 @@ pub fn search_response(
     }
 }
 
-fn search_result(hit: &SearchHit, loaded: &LoadedCatalog) -> pb::SearchResult {
+fn search_result(hit: &SearchHit, loaded: &LoadedCatalog, view: View) -> pb::SearchResult {
     let cert = &loaded.catalog.certificates()[hit.cert];
     pb::SearchResult {
-        certificate: certificate(loaded, hit.cert),
+        certificate: match view {
+            View::Full => certificate(loaded, hit.cert),
+            View::Basic => Some(EncodedCertificate::new(&basic_certificate(cert))),
+        },
         score: hit.score,
         match_kind: match_kind(hit.kind) as i32,
         matched_field: hit.field.as_str().to_owned(),
