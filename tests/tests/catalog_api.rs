@@ -12,7 +12,7 @@ use certequiv_api::v1::{
     ListCatalogsRequest, ListCertificatesRequest, MatchKind, SearchCertificatesRequest,
     SearchCertificatesResponse, SearchResult, TitleLevel,
 };
-use common::process::spawn_app;
+use common::process::spawn_app_with;
 use common::{Running, in_process};
 use tonic::{Code, Request, Status};
 use tonic_health::pb::HealthCheckRequest;
@@ -695,7 +695,7 @@ async fn as_of_must_be_a_calendar_date() {
 
 #[tokio::test]
 async fn request_id_is_echoed_and_logged() {
-    let app = spawn_app();
+    let app = spawn_app_with(&["--access-log"]);
     let mut client = app.certificates().await;
     let request_id = format!("e2e-request-{}", std::process::id());
     let mut request = Request::new(GetCertificateRequest {

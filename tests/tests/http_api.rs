@@ -422,7 +422,7 @@ async fn overload_is_429_with_retry_after_and_request_ids_and_metrics_are_shared
         "the held batch ends with its body"
     );
 
-    let app = spawn_app();
+    let app = spawn_app_with(&["--access-log"]);
     let answer = call(
         &app,
         Method::GET,

@@ -7,7 +7,8 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use certequiv_api::v1::GetCertificateRequest;
+use certequiv_api::v1::certificate_claim::Claim;
+use certequiv_api::v1::{CertificateClaim, EvaluateEquivalenceRequest, GetCertificateRequest};
 use common::Running;
 use common::process::spawn_app_with;
 use tonic::Code;
@@ -102,7 +103,7 @@ async fn metrics_count_calls_by_their_real_grpc_code() {
 
 #[tokio::test]
 async fn json_logs_are_one_object_per_line_with_the_request_id() {
-    let app = spawn_app_with(&["--log-format", "json"]);
+    let app = spawn_app_with(&["--log-format", "json", "--access-log"]);
     let mut client = app.certificates().await;
     let mut request = tonic::Request::new(GetCertificateRequest {
         id: "cfa".into(),
@@ -132,4 +133,48 @@ async fn json_logs_are_one_object_per_line_with_the_request_id() {
             );
         }
     }
+}
+
+fn with_request_id<T>(message: T, id: &str) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    request
+        .metadata_mut()
+        .insert("x-request-id", id.parse().expect("header"));
+    request
+}
+
+#[tokio::test]
+async fn by_default_calls_log_no_line_but_decisions_keep_their_request_id() {
+    let app = spawn_app_with(&[]);
+    let mut certificates = app.certificates().await;
+    let get = GetCertificateRequest {
+        id: "cfa".into(),
+        ..Default::default()
+    };
+    certificates
+        .get_certificate(with_request_id(get, "quiet-get-7"))
+        .await
+        .expect("get");
+    let evaluate = EvaluateEquivalenceRequest {
+        claims: vec![CertificateClaim {
+            claim: Some(Claim::CertificateId("cfa".into())),
+        }],
+        ..Default::default()
+    };
+    app.equivalence()
+        .await
+        .evaluate_equivalence(with_request_id(evaluate, "audited-eval-7"))
+        .await
+        .expect("evaluate");
+
+    // The audit event is written after the first call ended: by then its line would be out.
+    let audit = app.wait_for_log(Duration::from_secs(10), |l| l.contains("audited-eval-7"));
+    assert!(audit.contains("decision"), "{audit}");
+    let logs = app.logs();
+    assert!(
+        !logs
+            .iter()
+            .any(|l| l.contains("rpc finished") || l.contains("quiet-get-7")),
+        "a per-call line without --access-log: {logs:#?}"
+    );
 }

@@ -186,7 +186,7 @@ fn children<'a>(spans: &'a [Exported], parent: &Exported) -> Vec<&'a str> {
 async fn calls_join_the_callers_trace_with_rpc_attributes_and_child_spans() {
     let (endpoint, mut feed) = start_collector().await;
     let app = spawn_app_with_env(
-        &[],
+        &["--access-log"],
         &[
             ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
             ("OTEL_SERVICE_NAME", "certequiv-e2e"),
@@ -383,7 +383,7 @@ async fn calls_join_the_callers_trace_with_rpc_attributes_and_child_spans() {
 async fn batch_items_belong_to_the_call_and_spans_are_flushed_on_exit() {
     let (endpoint, mut feed) = start_collector().await;
     let mut app = spawn_app_with_env(
-        &["--log-format", "json"],
+        &["--log-format", "json", "--access-log"],
         &[
             ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
             // Far beyond the test: only the flush at exit can deliver these spans.

@@ -33,7 +33,7 @@ fn main() -> Result<(), Box<dyn Error>> {
             let outcome = loaded
                 .catalog
                 .search(&search.query, &search.filter, search.limit);
-            let answer = response::search_response(&outcome, &loaded);
+            let answer = response::search_response(&outcome, &loaded, search.view);
             answer_bytes += answer.encode_to_vec().len();
         }
     }

@@ -112,6 +112,10 @@ pub struct ServeArgs {
     /// How often the catalog directory is polled besides file events.
     #[arg(long, env = "CERTEQUIV_RELOAD_INTERVAL", default_value = defaults::RELOAD_INTERVAL.text, value_parser = humantime::parse_duration)]
     pub reload_interval: Duration,
+    /// One info line per API call (method, request id, gRPC code, latency); off, the line is
+    /// at debug.
+    #[arg(long, env = "CERTEQUIV_ACCESS_LOG", default_value_t = defaults::ACCESS_LOG, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub access_log: bool,
     /// Serve gRPC server reflection (v1 and v1alpha).
     #[arg(long, env = "CERTEQUIV_REFLECTION", default_value_t = defaults::REFLECTION, action = clap::ArgAction::Set)]
     pub reflection: bool,
@@ -182,6 +186,7 @@ impl ServeArgs {
             shutdown_grace: self.shutdown_grace,
             reload_interval: self.reload_interval,
             reflection: self.reflection,
+            access_log: self.access_log,
             request_timeout: self.request_timeout,
             message_timeout: self.message_timeout,
             stream_idle_timeout: self.stream_idle_timeout,
@@ -675,12 +680,15 @@ mod tests {
             "false",
             "--http-cors-origins",
             " https://a.example, ,*",
+            "--access-log",
         ])
         .config(None, None, None);
         assert_eq!(config.shutdown_grace, Duration::from_secs(3));
         assert_eq!(config.max_connection_age, Duration::from_secs(60));
         assert!(!config.reflection);
         assert_eq!(config.http_cors_origins, ["https://a.example", "*"]);
+        assert!(config.access_log);
+        assert!(!serve_with(&["--access-log", "false"]).access_log);
     }
 
     #[test]

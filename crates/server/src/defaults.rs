@@ -16,6 +16,8 @@ pub const LOG_LEVEL: &str = "info";
 pub const SHUTDOWN_GRACE: DefaultDuration = duration("10s");
 pub const RELOAD_INTERVAL: DefaultDuration = duration("2s");
 pub const REFLECTION: bool = true;
+/// `--access-log`: off, so the default level logs no line per call (docs/performance.md).
+pub const ACCESS_LOG: bool = false;
 pub const REQUEST_TIMEOUT: DefaultDuration = duration("30s");
 pub const MESSAGE_TIMEOUT: DefaultDuration = duration("5s");
 pub const STREAM_IDLE_TIMEOUT: DefaultDuration = duration("60s");

@@ -57,6 +57,8 @@ pub struct ServeConfig {
     pub reload_interval: Duration,
     /// Serve gRPC reflection (v1 and v1alpha).
     pub reflection: bool,
+    /// One info line per API call; otherwise that line is at debug.
+    pub access_log: bool,
     /// Longest a unary call may take; a shorter client `grpc-timeout` wins. Zero sets no server
     /// limit (client deadlines still apply).
     pub request_timeout: Duration,
@@ -98,6 +100,7 @@ impl Default for ServeConfig {
             shutdown_grace: defaults::SHUTDOWN_GRACE.value,
             reload_interval: defaults::RELOAD_INTERVAL.value,
             reflection: defaults::REFLECTION,
+            access_log: defaults::ACCESS_LOG,
             request_timeout: defaults::REQUEST_TIMEOUT.value,
             message_timeout: defaults::MESSAGE_TIMEOUT.value,
             stream_idle_timeout: defaults::STREAM_IDLE_TIMEOUT.value,
@@ -226,6 +229,7 @@ pub async fn run(
             message: config.message_timeout,
             stream_idle: config.stream_idle_timeout,
         },
+        config.access_log,
     );
     let max = config.max_message_bytes;
     let mut routes = Routes::new(health.clone())

@@ -182,14 +182,24 @@ impl Extractor for Headers<'_> {
 /// into every log line of the call; `server` is the exported server span, its parent, or
 /// `Span::none()` when nothing is exported. Enter `server` first, then `log`.
 ///
-/// Health checks and reflection (`quiet`) are not traced: probes would fill the trace store.
+/// Health checks and reflection (`quiet`) are not traced: probes would fill the trace store;
+/// their `log` span is at debug, so at the default level they cost no span and no request id.
 pub fn call_spans(
     service: &str,
     method: &str,
     quiet: bool,
     headers: &http::HeaderMap,
 ) -> (Span, Span) {
-    if quiet || !enabled() {
+    if quiet {
+        let log = tracing::debug_span!(
+            target: LOG_TARGET,
+            "rpc",
+            method = %format_args!("{service}/{method}"),
+            request_id = Empty,
+        );
+        return (log, Span::none());
+    }
+    if !enabled() {
         let log = tracing::info_span!(
             target: LOG_TARGET,
             "rpc",

@@ -19,6 +19,8 @@ pub(crate) struct Method {
     pub health: bool,
     /// Health checks and reflection are logged at debug: probes call them every few seconds.
     pub quiet: bool,
+    /// Writes an `audit` event per decision (EquivalenceService), at info.
+    pub audits: bool,
     pub started: Counter,
     pub in_flight: Gauge,
     pub handling: Histogram,
@@ -48,6 +50,7 @@ impl Method {
         ];
         Method {
             quiet: service.starts_with("grpc."),
+            audits: &*service == "certequiv.v1.EquivalenceService",
             health: &*service == "grpc.health.v1.Health",
             started: counter!("grpc_server_started_total", &labels),
             in_flight: gauge!("grpc_server_in_flight", &labels[1..]),

@@ -66,6 +66,8 @@ struct Shared {
     ids: RequestIds,
     lifecycle: Lifecycle,
     timeouts: CallTimeouts,
+    /// `--access-log`: the per-call line of API methods at info rather than debug.
+    access_log: bool,
 }
 
 /// The layer in front of every call, in one place and one boxed future per call.
@@ -81,6 +83,7 @@ impl ObserveLayer {
         ids: RequestIds,
         lifecycle: Lifecycle,
         timeouts: CallTimeouts,
+        access_log: bool,
     ) -> ObserveLayer {
         ObserveLayer {
             shared: Arc::new(Shared {
@@ -89,6 +92,7 @@ impl ObserveLayer {
                 ids,
                 lifecycle,
                 timeouts,
+                access_log,
             }),
         }
     }
@@ -181,6 +185,7 @@ where
         info.started.increment(1);
         info.in_flight.increment(1.0);
         let mut call = Call {
+            access_line: shared.access_log && !info.quiet,
             info: Arc::clone(&info),
             started: Instant::now(),
             span: span.clone(),
@@ -191,8 +196,13 @@ where
             stream_slot: None,
             limits: Arc::clone(&shared.limits),
         };
-        // Ids are made only for what shows them: a log line that is on, or an error answer.
-        if !span.is_disabled() {
+        // Ids are made only for what shows them: a line at info (the access log, an audit
+        // event), any line at debug, or an error answer (`tag`). A caller's id is always kept.
+        let shows_id = call.request_id.is_some()
+            || call.access_line
+            || info.audits
+            || tracing::enabled!(tracing::Level::DEBUG);
+        if shows_id && !span.is_disabled() {
             let id = call.request_id(&shared.ids);
             span.record("request_id", id.to_str().unwrap_or(""));
         }
@@ -337,6 +347,8 @@ fn mask_internal(headers: &mut HeaderMap, method: &Method) {
 
 /// One call in flight; records its outcome exactly once.
 pub(crate) struct Call {
+    /// The "rpc finished" line is at info (`--access-log`, API methods), else at debug.
+    access_line: bool,
     info: Arc<Method>,
     started: Instant,
     span: tracing::Span,
@@ -395,10 +407,10 @@ impl Call {
         let _entered = self.span.enter();
         let code_name = code_name(code);
         let latency_us = elapsed.as_micros() as u64;
-        if info.quiet {
-            tracing::debug!(grpc_code = %code_name, latency_us, "rpc finished");
-        } else {
+        if self.access_line {
             tracing::info!(grpc_code = %code_name, latency_us, "rpc finished");
+        } else {
+            tracing::debug!(grpc_code = %code_name, latency_us, "rpc finished");
         }
     }
 }
@@ -434,6 +446,7 @@ mod tests {
     fn call(request_id: Option<&str>) -> Call {
         let table = MethodTable::from_descriptor_sets(&[]);
         Call {
+            access_line: false,
             info: table.lookup("/x.Y/Z"),
             started: Instant::now(),
             span: tracing::Span::none(),
