@@ -33,9 +33,8 @@ EXAMPLE_MORE_CLIENTS = "overlays/examples/more-clients"
 # The one image name of the manifests and docs (a placeholder registry); a release
 # points the prod overlay at its own with `kustomize edit set image IMAGE=...`.
 IMAGE = "ghcr.io/example/certequiv"
-# Files whose image references must use IMAGE. README.md joins the list once its deploy
-# section builds and retags that name (issue 15).
-IMAGE_DOCS = [DOCKERFILE]
+# Files whose image references must use IMAGE.
+IMAGE_DOCS = [DOCKERFILE, ROOT / "README.md"]
 NAMESPACES = {"base": None, "overlays/dev": "certequiv-dev", "overlays/prod": "certequiv"}
 
 # Health names the server registers (grpc.health.v1); "" is the overall one.

@@ -60,6 +60,17 @@ grpcurl -plaintext -d '{"query": "FCCA", "page_size": 3}' \
   "$ADDR" certequiv.v1.CertificateService/SearchCertificates 2>&1 \
   | expect SearchCertificates '"id": "fcca"' '"matchKind": "MATCH_KIND_ABBREVIATION"'
 
+# Traditional script; a name pasted with its line break; the compact view for type-ahead.
+grpcurl -plaintext -d '{"query":"國際註冊內部審計師"}' \
+  "$ADDR" certequiv.v1.CertificateService/SearchCertificates 2>&1 \
+  | expect SearchCertificates-traditional '"id": "cia"' '"matchKind": "MATCH_KIND_ALIAS"'
+grpcurl -plaintext -d '{"query":"ACM高级会员\n证书"}' \
+  "$ADDR" certequiv.v1.CertificateService/SearchCertificates 2>&1 \
+  | expect SearchCertificates-pasted '"id": "acm-senior-member"' '"matchKind": "MATCH_KIND_EXACT"'
+grpcurl -plaintext -d '{"query":"ACCA","view":"CERTIFICATE_VIEW_BASIC"}' \
+  "$ADDR" certequiv.v1.CertificateService/SearchCertificates 2>&1 \
+  | expect SearchCertificates-basic '"id": "acca"' '"itemNumber": 7'
+
 # The catalogs loaded, and which one is used by default.
 grpcurl -plaintext -d '{}' \
   "$ADDR" certequiv.v1.CertificateService/ListCatalogs 2>&1 \
