@@ -18,7 +18,7 @@ use http_body_util::{BodyExt, Full, StreamBody};
 use hyper::body::{Frame, Incoming};
 use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 
@@ -677,6 +677,66 @@ async fn a_silent_client_is_disconnected_and_the_port_can_be_turned_off() {
     let off = spawn_app_with(&["--http-listen", ""]);
     assert!(off.http_addr.is_none());
     assert!(!off.logs().iter().any(|l| l.contains("http listening")));
+}
+
+async fn search_cfa(app: &impl Running) -> Answer {
+    let body = r#"{"query":"CFA"}"#;
+    call(
+        app,
+        Method::POST,
+        "/v1/certificates:search",
+        Some(body),
+        &[],
+    )
+    .await
+}
+
+/// Opens a search whose body says 100 bytes and sends `sent` of them, then nothing.
+async fn unfinished_search(app: &impl Running, sent: &str) -> TcpStream {
+    let addr = app.http_addr().expect("http address");
+    let mut tcp = TcpStream::connect(addr).await.expect("connect");
+    let head = "POST /v1/certificates:search HTTP/1.1\r\nHost: certequiv\r\n\
+                Content-Type: application/json\r\nContent-Length: 100\r\n\r\n";
+    tcp.write_all(format!("{head}{sent}").as_bytes())
+        .await
+        .expect("send");
+    tcp
+}
+
+#[tokio::test]
+async fn a_request_body_holds_a_call_slot_from_its_first_byte_until_the_message_timeout() {
+    let app = in_process::start_with(|setup| {
+        setup.config.max_concurrent_requests = 1;
+        setup.config.message_timeout = Duration::from_secs(1);
+    })
+    .await;
+    // Headers without a body hold nothing: others are served, and it is ended in time.
+    let mut headers_only = unfinished_search(&app, "").await;
+    assert_eq!(search_cfa(&app).await.status, 200);
+
+    // A body that has started holds the only slot: another body is shed at once.
+    let mut started = unfinished_search(&app, r#"{"query":"#).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let shed = search_cfa(&app).await;
+    assert_eq!(shed.status, 429, "{}", String::from_utf8_lossy(&shed.body));
+    assert_eq!(shed.header("retry-after"), Some("1"));
+
+    // The body that never ends is answered 408 at the message timeout, and the slot is back.
+    let mut answer = vec![0_u8; 512];
+    let read = tokio::time::timeout(LIMIT, started.read(&mut answer))
+        .await
+        .expect("an answer within the limit")
+        .expect("read");
+    let answer = String::from_utf8_lossy(&answer[..read]);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("message timeout"), "{answer}");
+    assert_eq!(search_cfa(&app).await.status, 200);
+    let mut answer = vec![0_u8; 512];
+    let read = tokio::time::timeout(LIMIT, headers_only.read(&mut answer))
+        .await
+        .expect("an answer within the limit")
+        .expect("read");
+    assert!(answer[..read].starts_with(b"HTTP/1.1 408"));
 }
 
 #[tokio::test]

@@ -77,6 +77,11 @@ impl Shed {
         }
     }
 
+    /// Counts a call shed by this limit (`certequiv_calls_shed_total{limit}`).
+    pub fn count(self) {
+        metrics::counter!("certequiv_calls_shed_total", "limit" => self.label()).increment(1);
+    }
+
     pub fn message(self) -> &'static str {
         match self {
             Shed::Requests => "too many calls in flight on this server; retry with backoff",

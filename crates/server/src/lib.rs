@@ -308,12 +308,14 @@ pub async fn run(
             tower::util::BoxCloneSyncService::new(grpc),
             gateway::GatewayConfig {
                 max_message_bytes: max,
+                message_timeout: config.message_timeout,
                 request_timeout: config.request_timeout,
                 stream_idle_timeout: config.stream_idle_timeout,
                 handshake_timeout: config.handshake_timeout,
                 max_connections: config.max_connections,
                 cors_origins: config.http_cors_origins.clone(),
             },
+            Arc::clone(&limits),
         )
         .map_err(ServeError::Gateway)?;
         tracing::info!(%addr, "http listening");

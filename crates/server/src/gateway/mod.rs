@@ -19,7 +19,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use http::header::{
     ACCESS_CONTROL_ALLOW_ORIGIN, ACCESS_CONTROL_EXPOSE_HEADERS, ALLOW, CONTENT_TYPE, RETRY_AFTER,
     VARY, WWW_AUTHENTICATE,
@@ -36,7 +36,7 @@ use tonic::Code;
 use tower::ServiceExt;
 use tower::util::BoxCloneSyncService;
 
-use crate::admission::ConnectionSlots;
+use crate::admission::{ConnectionSlots, Limits, Slot};
 use crate::lifecycle::Lifecycle;
 use crate::telemetry::REQUEST_ID;
 use crate::tls::ReloadableTls;
@@ -64,6 +64,9 @@ const NDJSON: &str = "application/x-ndjson";
 pub struct GatewayConfig {
     /// Largest request body (a streamed request's largest line).
     pub max_message_bytes: usize,
+    /// From a unary request's headers to the end of its body, as from a gRPC call's headers
+    /// to its whole message.
+    pub message_timeout: Duration,
     /// Longest a unary call may take, body read included; zero sets no limit.
     pub request_timeout: Duration,
     /// Longest gap in a streamed request body (as between the messages of a gRPC stream).
@@ -84,6 +87,9 @@ pub struct Gateway {
     pool: DescriptorPool,
     grpc: GrpcService,
     config: GatewayConfig,
+    /// The gRPC port's pools: a request body being read holds a call slot, as a gRPC
+    /// message arriving does.
+    limits: Arc<Limits>,
     openapi: Bytes,
 }
 
@@ -109,7 +115,11 @@ pub fn descriptor_pool() -> Result<DescriptorPool, String> {
 }
 
 impl Gateway {
-    pub fn new(grpc: GrpcService, config: GatewayConfig) -> Result<Gateway, String> {
+    pub fn new(
+        grpc: GrpcService,
+        config: GatewayConfig,
+        limits: Arc<Limits>,
+    ) -> Result<Gateway, String> {
         let pool = descriptor_pool()?;
         let routes = RouteTable::from_pool(&pool)?;
         let openapi = openapi::to_pretty_json(&openapi::document(&pool, &routes)).into();
@@ -123,6 +133,7 @@ impl Gateway {
             pool,
             grpc,
             config,
+            limits,
             openapi,
         })
     }
@@ -227,7 +238,7 @@ impl Gateway {
             BodyRule::Whole => {
                 no_query(&parts.uri)?;
                 check_content_type(&parts.headers, &[JSON])?;
-                let json = read_body(body, self.config.max_message_bytes).await?;
+                let (json, _slot) = self.read_body(body, &conn).await?;
                 transcode::from_json(&route.method.input(), &json).map_err(invalid)?
             }
             BodyRule::Query => {
@@ -484,12 +495,66 @@ fn check_content_type(headers: &HeaderMap, accepted: &[&str]) -> Result<(), Fail
     Err(Failure::new(status).with_http(StatusCode::UNSUPPORTED_MEDIA_TYPE))
 }
 
-async fn read_body(body: Incoming, max: usize) -> Result<Bytes, Failure> {
-    match Limited::new(body, max).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(error) if error.is::<http_body_util::LengthLimitError>() => Err(too_large(max)),
-        Err(error) => Err(invalid(format!("cannot read the request body: {error}"))),
+impl Gateway {
+    /// A whole request body of at most `--max-message-bytes`, complete within
+    /// `--message-timeout` of the headers, and the call slot it holds from its first byte on:
+    /// a body in memory is a call in flight, so bodies are bounded by
+    /// `--max-concurrent-requests`, and a client that sends headers and nothing more holds no
+    /// slot. The slot is released once the body is transcoded; the gRPC call then holds its
+    /// own.
+    async fn read_body(
+        &self,
+        body: Incoming,
+        conn: &ConnInfo,
+    ) -> Result<(Bytes, Option<Slot>), Failure> {
+        let max = self.config.max_message_bytes;
+        let mut body = Limited::new(body, max);
+        let mut read = BytesMut::new();
+        let mut slot = None;
+        let deadline = tokio::time::Instant::now() + self.config.message_timeout;
+        loop {
+            let Ok(frame) = tokio::time::timeout_at(deadline, body.frame()).await else {
+                return Err(body_timeout(self.config.message_timeout));
+            };
+            let frame = match frame {
+                None => break,
+                Some(Ok(frame)) => frame,
+                Some(Err(error)) if error.is::<http_body_util::LengthLimitError>() => {
+                    return Err(too_large(max));
+                }
+                Some(Err(error)) => {
+                    return Err(invalid(format!("cannot read the request body: {error}")));
+                }
+            };
+            if slot.is_none() {
+                slot = Some(self.admit(conn)?);
+            }
+            if let Ok(data) = frame.into_data() {
+                read.extend_from_slice(&data);
+            }
+        }
+        Ok((read.freeze(), slot))
     }
+
+    fn admit(&self, conn: &ConnInfo) -> Result<Slot, Failure> {
+        self.limits.admit_request(&conn.slots).map_err(|limit| {
+            limit.count();
+            self.limits.record_shed();
+            let mut failure = Failure::new(tonic::Status::resource_exhausted(limit.message()));
+            failure
+                .headers
+                .insert(RETRY_AFTER, HeaderValue::from_static("1"));
+            failure
+        })
+    }
+}
+
+fn body_timeout(timeout: Duration) -> Failure {
+    Failure::new(tonic::Status::deadline_exceeded(format!(
+        "the request body was not complete within the server's message timeout ({})",
+        humantime::format_duration(timeout)
+    )))
+    .with_http(StatusCode::REQUEST_TIMEOUT)
 }
 
 /// The gRPC request for a route: its path, the gRPC headers, the forwarded request headers

@@ -143,7 +143,7 @@ fn operation(route: &Route, comments: &Comments, schemas: &mut Schemas<'_>) -> V
         json!({
             "200": ok,
             "default": {
-                "description": "An error: google.rpc.Status with the standard HTTP status (400 INVALID_ARGUMENT or FAILED_PRECONDITION, 401, 403, 404, 413 body too large, 415, 429 with Retry-After, 500, 503, 504).",
+                "description": "An error: google.rpc.Status with the standard HTTP status (400 INVALID_ARGUMENT or FAILED_PRECONDITION, 401, 403, 404, 408 body not complete in time, 413 body too large, 415, 429 with Retry-After, 500, 503, 504).",
                 "content": {"application/json": {"schema": status_ref}},
             },
         }),

@@ -143,7 +143,7 @@ impl CallState {
     /// Marks the call shed by `limit` and gives the status to answer it with.
     fn shed(&self, limit: Shed) -> tonic::Status {
         self.shed.store(true, Ordering::Relaxed);
-        metrics::counter!("certequiv_calls_shed_total", "limit" => limit.label()).increment(1);
+        limit.count();
         let mut status = tonic::Status::resource_exhausted(limit.message());
         status.metadata_mut().insert(PUSHBACK, pushback_ms().into());
         status
