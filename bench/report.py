@@ -58,6 +58,21 @@ def latencies(files):
     return values
 
 
+def basic_view_bytes(out):
+    """Answer bytes of each search-mix query in the BASIC view, by the label of the query's
+    full-view body: the `view` bodies are called once each, to learn their answer's size."""
+    manifest = out / "bodies" / "manifest.tsv"
+    sizes = {}
+    for line in manifest.read_text(encoding="utf-8").splitlines():
+        cols = line.split("\t")
+        if line.startswith("#") or len(cols) < 4 or cols[0] != "view":
+            continue
+        file, label = cols[2], cols[3]
+        run = out / "runs" / f"ref-ours-bodies-{file.removesuffix('.bin')}.lat"
+        sizes[label.removesuffix(" (BASIC view)")] = answer_bytes([run])
+    return sizes
+
+
 def answer_bytes(lat_files):
     """DATA bytes per call (the gRPC frame prefix included) of the h2load runs whose per-call
     logs these are, from h2load's own summary next to each log; None when none has one."""
@@ -321,17 +336,22 @@ def main(out):
             ]
         ))
     say("")
-    say("Search mix, per query (pinned, median req/s of the rounds; p50 / p99 ms; answer bytes):")
+    say("Search mix, per query (pinned, median req/s of the rounds; p50 / p99 ms; answer bytes; "
+        "answer bytes of the same query in the BASIC view, from one reference call):")
     say("")
-    say("| query | req/s | p50 ms | p99 ms | answer bytes |")
-    say("|---|---:|---:|---:|---:|")
+    say("| query | req/s | p50 ms | p99 ms | answer bytes | BASIC view |")
+    say("|---|---:|---:|---:|---:|---:|")
+    basic = basic_view_bytes(out)
+    summary["search_basic_view_bytes"] = {}
     for label in sorted(per_query, key=lambda s: list(per_query).index(s)):
         lat = latencies(per_query_lat[label])
         query = label[label.index("[") + 1 : -1]
+        full = answer_bytes(per_query_lat[label])
+        summary["search_basic_view_bytes"][query] = {"full": full, "basic": basic.get(label)}
         say(
             f"| {query} | {fmt_rate(statistics.median(per_query[label]))} | "
             f"{fmt_ms(percentile(lat, 50))} | {fmt_ms(percentile(lat, 99))} | "
-            f"{fmt_bytes(answer_bytes(per_query_lat[label]))} |"
+            f"{fmt_bytes(full)} | {fmt_bytes(basic.get(label))} |"
         )
     say("")
     say("Per-round ratios: " + "; ".join(

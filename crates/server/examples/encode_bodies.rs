@@ -89,6 +89,21 @@ fn search(label: String, file: String, query: &str) -> Result<Body, Box<dyn Erro
     ))
 }
 
+/// The same search in the BASIC view (group `view`): called once, for its answer's size.
+fn search_basic(label: String, file: String, query: &str) -> Result<Body, Box<dyn Error>> {
+    Ok((
+        label,
+        "view",
+        format!("{CERTIFICATES}/SearchCertificates"),
+        file,
+        frame(&pb::SearchCertificatesRequest {
+            query: query.into(),
+            view: pb::CertificateView::Basic as i32,
+            ..Default::default()
+        })?,
+    ))
+}
+
 /// Health/Check and one search per `KIND<TAB>QUERY` line of `queries`.
 fn query_bodies(queries: &str) -> Result<Vec<Body>, Box<dyn Error>> {
     let mut bodies = vec![health_check()?];
@@ -133,6 +148,13 @@ fn main() -> Result<(), Box<dyn Error>> {
         bodies.push(search(
             format!("SearchCertificates[{query}]"),
             format!("search_{}.bin", i + 1),
+            query,
+        )?);
+    }
+    for (i, query) in SEARCH_MIX.iter().enumerate() {
+        bodies.push(search_basic(
+            format!("SearchCertificates[{query}] (BASIC view)"),
+            format!("search_{}_basic.bin", i + 1),
             query,
         )?);
     }
