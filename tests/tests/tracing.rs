@@ -468,3 +468,79 @@ async fn batch_items_belong_to_the_call_and_spans_are_flushed_on_exit() {
         assert_eq!(audit["trace_id"], TRACE_ID, "{audit:?}");
     }
 }
+
+/// One HTTP/1.1 request on a fresh connection; the answer's status line.
+async fn http_post(addr: std::net::SocketAddr, path: &str, body: &str, headers: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut tcp = tokio::net::TcpStream::connect(addr)
+        .await
+        .expect("connect to the HTTP port");
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: certequiv\r\nConnection: close\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n{headers}\r\n{body}",
+        body.len()
+    );
+    tcp.write_all(request.as_bytes()).await.expect("send");
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), tcp.read_to_end(&mut answer))
+        .await
+        .expect("an answer in time")
+        .expect("read");
+    let answer = String::from_utf8_lossy(&answer);
+    answer.lines().next().unwrap_or_default().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn http_calls_join_the_callers_trace_with_http_attributes() {
+    let (endpoint, mut feed) = start_collector().await;
+    let app = spawn_app_with_env(
+        &[],
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
+            ("OTEL_BSP_SCHEDULE_DELAY", "50"),
+        ],
+    );
+    let http_parent = "4444444444444444";
+    let status = http_post(
+        app.http_addr.expect("the HTTP port"),
+        "/v1/certificates:search",
+        r#"{"query":"FCCA"}"#,
+        &format!("traceparent: 00-{TRACE_ID}-{http_parent}-01\r\ntracestate: {TRACESTATE}\r\n"),
+    )
+    .await;
+    assert_eq!(status, "HTTP/1.1 200 OK");
+
+    let route = "POST /v1/certificates:search";
+    let spans = collect_until(&mut feed, Duration::from_secs(30), |spans| {
+        server_span(spans, route, http_parent).is_some_and(|http| {
+            spans.iter().any(|s| {
+                s.parent_span_id() == http.span_id() && s.span.name.ends_with("/SearchCertificates")
+            })
+        })
+    })
+    .await;
+    let http = server_span(&spans, route, http_parent).unwrap();
+    assert_eq!(http.span.name, route);
+    assert_eq!(http.trace_id(), TRACE_ID);
+    assert_eq!(http.span.trace_state, TRACESTATE);
+    assert_eq!(http.string("http.request.method").as_deref(), Some("POST"));
+    assert_eq!(
+        http.string("http.route").as_deref(),
+        Some("/v1/certificates:search")
+    );
+    assert_eq!(
+        http.string("url.path").as_deref(),
+        Some("/v1/certificates:search")
+    );
+    assert_eq!(http.int("http.response.status_code"), Some(200));
+    // The gRPC call the gateway makes is the HTTP span's child, with the RPC conventions.
+    let rpc = spans
+        .iter()
+        .find(|s| {
+            s.parent_span_id() == http.span_id() && s.span.name.ends_with("/SearchCertificates")
+        })
+        .unwrap();
+    assert_eq!(rpc.trace_id(), TRACE_ID);
+    assert_eq!(rpc.string("rpc.system").as_deref(), Some("grpc"));
+    assert_eq!(rpc.int("rpc.grpc.status_code"), Some(0));
+}

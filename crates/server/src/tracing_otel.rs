@@ -9,7 +9,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use opentelemetry::propagation::Extractor;
+use opentelemetry::propagation::{Extractor, Injector};
 use opentelemetry::trace::{TraceContextExt, TraceId, TracerProvider as _};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider, Tracer};
@@ -163,6 +163,74 @@ pub fn install(config: OtelConfig) -> Result<(Tracing, Tracer), String> {
     opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
     ENABLED.store(true, Ordering::Relaxed);
     Ok((Tracing { provider }, tracer))
+}
+
+/// The exported server span of one request on the HTTP port, with the HTTP semantic
+/// conventions (`http.request.method`, `url.path`, `http.route` when a route matched, named
+/// `METHOD ROUTE`, and `http.response.status_code`), joined to the caller's W3C `traceparent`.
+/// Its context then replaces the request's `traceparent`/`tracestate`, which the gateway
+/// forwards, so the gRPC call it makes is its child. `Span::none()` when nothing is exported.
+pub fn http_span(
+    method: &http::Method,
+    path: &str,
+    route: Option<&str>,
+    headers: &mut http::HeaderMap,
+) -> Span {
+    if !enabled() {
+        return Span::none();
+    }
+    use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+    let name = match route {
+        Some(route) => format!("{method} {route}"),
+        None => method.to_string(),
+    };
+    let span = tracing::info_span!(
+        target: TARGET,
+        "http",
+        otel.name = name.as_str(),
+        otel.kind = "server",
+        otel.status_code = Empty,
+        http.request.method = %method,
+        url.path = path,
+        http.route = route,
+        http.response.status_code = Empty,
+    );
+    let parent = opentelemetry::global::get_text_map_propagator(|p| p.extract(&Headers(headers)));
+    // Fails only when the span is disabled (no exporting layer): nothing to join then.
+    let _ = span.set_parent(parent);
+    let context = span.context();
+    headers.remove("traceparent");
+    headers.remove("tracestate");
+    opentelemetry::global::get_text_map_propagator(|p| {
+        p.inject_context(&context, &mut HeadersMut(headers));
+    });
+    span
+}
+
+/// The HTTP answer's status; 5xx marks the span as an error, as the conventions say for
+/// servers.
+pub fn record_http_status(span: &Span, status: u16) {
+    if span.is_none() {
+        return;
+    }
+    span.record("http.response.status_code", i64::from(status));
+    if status >= 500 {
+        span.record("otel.status_code", "error");
+    }
+}
+
+/// Request headers to write a trace context into.
+struct HeadersMut<'a>(&'a mut http::HeaderMap);
+
+impl Injector for HeadersMut<'_> {
+    fn set(&mut self, key: &str, value: String) {
+        if let (Ok(name), Ok(value)) = (
+            http::HeaderName::from_bytes(key.as_bytes()),
+            http::HeaderValue::from_str(&value),
+        ) {
+            self.0.insert(name, value);
+        }
+    }
 }
 
 /// gRPC metadata (and headers an HTTP gateway forwards) as a propagation carrier.

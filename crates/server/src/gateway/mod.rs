@@ -35,11 +35,13 @@ use tokio::net::TcpListener;
 use tonic::Code;
 use tower::ServiceExt;
 use tower::util::BoxCloneSyncService;
+use tracing::Instrument;
 
 use crate::admission::{ConnectionSlots, Limits, Slot};
 use crate::lifecycle::Lifecycle;
 use crate::telemetry::REQUEST_ID;
 use crate::tls::ReloadableTls;
+use crate::tracing_otel;
 use crate::transport::ConnInfo;
 use routes::{BodyRule, Matched, Route, RouteTable};
 
@@ -141,14 +143,30 @@ impl Gateway {
     /// Answers one HTTP request; never fails: every problem is an HTTP error answer.
     pub async fn handle(
         self: Arc<Self>,
-        request: Request<Incoming>,
+        mut request: Request<Incoming>,
         conn: ConnInfo,
     ) -> Response<HttpBody> {
         let origin = self.allowed_origin(request.headers());
+        let (method, path) = (request.method().clone(), request.uri().path().to_owned());
+        let span = if tracing_otel::enabled() {
+            let route = match self.routes.lookup(&method, &path) {
+                Matched::Found(route, _) => Some(route.template.clone()),
+                _ => None,
+            };
+            tracing_otel::http_span(&method, &path, route.as_deref(), request.headers_mut())
+        } else {
+            tracing::Span::none()
+        };
         let mut response = match &origin {
             Some(_) if is_preflight(&request) => preflight(),
-            _ => Arc::clone(&self).route(request, conn).await,
+            _ => {
+                Arc::clone(&self)
+                    .route(request, conn)
+                    .instrument(span.clone())
+                    .await
+            }
         };
+        tracing_otel::record_http_status(&span, response.status().as_u16());
         if let Some(origin) = origin {
             let headers = response.headers_mut();
             headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, origin);
