@@ -24,70 +24,15 @@ case "$VENV" in /*) ;; *) VENV=$PWD/$VENV ;; esac
 PYTHON=${PYTHON:-python3}
 EXAMPLES=${EXAMPLES:-25}
 SEED=${SEED:-1}
-START=$(date +%s)
 
-passed=0
-failed=0
-summary_done=0
-SERVER_PID=
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/certequiv-http.XXXXXX")
+NAME="http checks"
+# shellcheck source=../lib/checks.sh
+source "$ROOT/tests/lib/checks.sh"
 
-pass() { passed=$((passed + 1)); echo "ok   $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL $*"; }
-step() { echo; echo "==> $*"; }
-
-summary() {
-  summary_done=1
-  echo
-  echo "http checks: $(( $(date +%s) - START ))s"
-  echo "$passed passed, $failed failed"
-}
-
-on_exit() {
-  local rc=$?
-  trap - EXIT
-  set +e
-  if [ -n "$SERVER_PID" ]; then
-    kill -KILL "$SERVER_PID" 2>/dev/null
-    wait "$SERVER_PID" 2>/dev/null
-  fi
-  if [ "$summary_done" = 0 ]; then
-    echo "http checks aborted (exit $rc) before all checks ran" >&2
-    [ -s "$WORK/server.log" ] && { echo "--- server log (tail)"; tail -n 30 "$WORK/server.log"; }
-    failed=$((failed + 1))
-    summary
-  fi
-  rm -rf "$WORK"
-  if [ "$failed" -gt 0 ] && [ "$rc" -eq 0 ]; then rc=1; fi
-  exit "$rc"
-}
-trap on_exit EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# --- server binary ------------------------------------------------------------------------------
-if [ -n "${CERTEQUIV_BIN:-}" ]; then
-  BIN=$CERTEQUIV_BIN
-else
-  step "cargo build -p certequiv-server --bin certequiv"
-  (cd "$ROOT" && cargo build --locked -p certequiv-server --bin certequiv)
-  target_dir=${CARGO_TARGET_DIR:-target}
-  case "$target_dir" in /*) ;; *) target_dir=$ROOT/$target_dir ;; esac
-  BIN=$target_dir/debug/certequiv
-fi
-[ -x "$BIN" ] || { echo "no server binary at $BIN" >&2; exit 1; }
+server_binary
 
 # --- Python venv with the pinned tools ----------------------------------------------------------
-step "python venv at $VENV"
-if [ ! -x "$VENV/bin/python" ]; then
-  "$PYTHON" -m venv "$VENV"
-fi
-req_hash=$(sha256sum "$HERE/requirements.txt" | cut -d' ' -f1)
-if [ "$(cat "$VENV/.http-requirements" 2>/dev/null)" != "$req_hash" ]; then
-  "$VENV/bin/python" -m pip install --disable-pip-version-check --no-input -q \
-    -r "$HERE/requirements.txt"
-  echo "$req_hash" >"$VENV/.http-requirements"
-fi
+python_venv "$VENV" "$HERE/requirements.txt"
 echo "$("$VENV/bin/openapi-spec-validator" --version 2>&1 | head -n 1); $("$VENV/bin/schemathesis" --version)"
 
 # --- 1. the committed document ------------------------------------------------------------------
@@ -99,29 +44,8 @@ else
 fi
 
 # --- 2. server on port 0 ------------------------------------------------------------------------
-step "start $BIN with --http-listen 127.0.0.1:0"
-while IFS= read -r var; do unset "$var"; done < <(compgen -e | grep '^CERTEQUIV_' || true)
-# JSON log lines: the bound addresses are read from them (logged_addr).
-"$BIN" serve --listen 127.0.0.1:0 --metrics-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 \
-  --log-format json >"$WORK/server.log" 2>&1 &
-SERVER_PID=$!
-# logged_addr MESSAGE: the address in the server's JSON log line for MESSAGE, e.g.
-# {"message":"serving","addr":"127.0.0.1:PORT",…}; empty until the server logged it.
-logged_addr() {
-  sed -nE "/\"message\":\"$1\"/{s/.*\"addr\":\"([^\"]+)\".*/\1/p;q}" "$WORK/server.log"
-}
-HTTP=
-for ((i = 0; i < 600; i++)); do
-  # "http listening" is logged before "serving".
-  if [ -n "$(logged_addr serving)" ]; then
-    HTTP=$(logged_addr 'http listening')
-    break
-  fi
-  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.log" >&2; exit 1; }
-  sleep 0.1
-done
+start_server
 [ -n "$HTTP" ] || { echo "no 'http listening' line with an addr before 'serving'" >&2; exit 1; }
-echo "HTTP/JSON at $HTTP (pid $SERVER_PID)"
 
 # --- 3. the served document ---------------------------------------------------------------------
 step "GET /openapi.json"
@@ -148,11 +72,8 @@ fi
 
 # --- 5. shutdown --------------------------------------------------------------------------------
 step "stop the server (SIGTERM)"
-pid=$SERVER_PID
-SERVER_PID=
-kill -TERM "$pid"
-rc=0
-wait "$pid" || rc=$?
+stop_server 15
+rc=$SERVER_RC
 if [ "$rc" = 0 ]; then pass "server exits 0 on SIGTERM"; else fail "server exit status $rc"; fi
 if grep -q 'panicked' "$WORK/server.log"; then
   fail "the server log has a panic"
