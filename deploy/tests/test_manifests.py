@@ -341,7 +341,7 @@ LIMIT_DEFAULTS = {
 def memory_bound_mib(c: dict) -> float:
     env = {e["name"]: e.get("value") for e in c.get("env", [])}
     value = {name: int(env.get(name) or default) for name, default in LIMIT_DEFAULTS.items()}
-    http_on = env.get("CERTEQUIV_HTTP_LISTEN", "0.0.0.0:8080") != ""
+    http_on = env.get("CERTEQUIV_HTTP_LISTEN") != ""  # unset: the server's default address
     kib = (
         32 * 1024
         + (64 + (48 if http_on else 0)) * value["CERTEQUIV_MAX_CONNECTIONS"]

@@ -105,14 +105,14 @@ async fn metrics_count_calls_by_their_real_grpc_code() {
 async fn json_logs_are_one_object_per_line_with_the_request_id() {
     let app = spawn_app_with(&["--log-format", "json", "--access-log"]);
     let mut client = app.certificates().await;
-    let mut request = tonic::Request::new(GetCertificateRequest {
+    let get = GetCertificateRequest {
         id: "cfa".into(),
         ..Default::default()
-    });
-    request
-        .metadata_mut()
-        .insert("x-request-id", "json-log-check-42".parse().expect("header"));
-    client.get_certificate(request).await.expect("call");
+    };
+    client
+        .get_certificate(with_request_id(get, "json-log-check-42"))
+        .await
+        .expect("call");
 
     let line = app.wait_for_log(Duration::from_secs(10), |l| l.contains("json-log-check-42"));
     let compact: String = line.split_whitespace().collect();
